@@ -1,0 +1,115 @@
+"""The one place that starts host processes.
+
+Unit tests patch :data:`ALLOW_SPAWN` to False so that any accidental process start fails loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import CommandError, HarnessError
+
+ALLOW_SPAWN = True
+
+
+class SpawnForbidden(HarnessError):
+    """Raised when code tries to start a process where that is not allowed (unit tests)."""
+
+
+@dataclass(frozen=True)
+class Completed:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _guard(args: Sequence[str]) -> None:
+    if not ALLOW_SPAWN:
+        raise SpawnForbidden(f"process spawning is disabled here: {' '.join(args)}")
+
+
+def _env(extra: Mapping[str, str] | None) -> dict[str, str] | None:
+    if not extra:
+        return None
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def run(
+    args: Sequence[str],
+    *,
+    stage: str,
+    check: bool = True,
+    timeout: float | None = None,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+) -> Completed:
+    """Run a command to completion, capturing text output.
+
+    A non-zero exit (when ``check``), a missing executable or a timeout becomes a
+    :class:`CommandError` naming ``stage``.
+    """
+    argv = tuple(str(a) for a in args)
+    _guard(argv)
+    try:
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd,
+            env=_env(env),
+            input=input_text,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise CommandError(stage=stage, detail="executable not found", command=argv) from exc
+    except subprocess.TimeoutExpired as exc:
+        out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
+        raise CommandError(
+            stage=stage, detail=f"timed out after {timeout}s", command=argv, output=out
+        ) from exc
+    done = Completed(argv, proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        raise CommandError(
+            stage=stage,
+            detail="command failed",
+            command=argv,
+            exit_code=proc.returncode,
+            output=(proc.stdout + proc.stderr),
+        )
+    return done
+
+
+def spawn(
+    args: Sequence[str],
+    *,
+    log: Path,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running background process with output going to ``log``."""
+    argv = tuple(str(a) for a in args)
+    _guard(argv)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        try:
+            return subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=cwd,
+                env=_env(env),
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise CommandError(stage="spawn", detail="executable not found", command=argv) from exc
