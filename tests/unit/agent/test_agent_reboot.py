@@ -1,0 +1,144 @@
+"""Reboots and crashes mid-command: the journal, ``resume``, and scriptBehaviorAfterReboot.
+
+A "reboot" is simulated for real: the command writes a new boot id into the agent's
+--boot-id-file and then SIGKILLs the agent (its parent) and itself, exactly as a power cut would
+leave things.  Then ``resume`` runs as it would at boot.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import Guest
+
+from harness.agent import vmapp_agent
+
+
+def rebooting(guest: Guest, name: str, new_boot: str | None = "boot-2") -> str:
+    """A command that, the first time only, "reboots": new boot id, agent and itself killed."""
+    marker = guest.tmp / f"{name}.rebooted"
+    boot = f"echo {new_boot} > {guest.boot_file}; " if new_boot else ""
+    return (f"{guest.mark(name + ':start')}; if [ ! -f {marker} ]; then touch {marker}; "
+            f"{boot}kill -9 $PPID $$; fi; {guest.mark(name + ':done')}")
+
+
+def three_apps(guest: Guest, behavior: str, new_boot: str | None = "boot-2") -> list[dict]:
+    return [guest.app("a", order=1),
+            guest.app("b", order=2, install=rebooting(guest, "b", new_boot),
+                      scriptBehaviorAfterReboot=behavior),
+            guest.app("c", order=3)]
+
+
+def test_interrupted_command_with_none_is_not_rerun_and_recorded_as_completed(
+        guest: Guest) -> None:
+    done = guest.apply(guest.goal(1, three_apps(guest, "None")), expect_rc=None)
+    assert done.returncode == -9  # the agent really was killed mid-command
+    assert guest.trace_lines() == ["a:install:1.0.0", "b:start"]
+    assert guest.status(1)["status"] == "transitioning"
+    assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install RUNNING",
+                                "c": "Install PENDING"}
+
+    resumed = guest.resume()
+    assert guest.trace_lines() == ["a:install:1.0.0", "b:start", "c:install:1.0.0"]
+    assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install SUCCESS",
+                                "c": "Install SUCCESS"}
+    assert guest.status(1)["status"] == "success"
+    assert json.loads(resumed.stdout)[0]["status"]["status"] == "success"
+    [op] = guest.ops(1, "b")
+    assert (op["interruptedByReboot"], op["endedInReboot"], op["rerun"], op["attempts"]) == (
+        True, True, False, 1)
+    assert (op["bootId"], op["finishedBootId"], op["exitCode"]) == ("boot-1", "boot-2", None)
+    assert "not rerun because scriptBehaviorAfterReboot is None" in op["message"]
+    assert guest.ops(1, "a")[0]["attempts"] == 1
+    assert guest.registry()["b"]["state"] == "Installed"
+
+
+def test_interrupted_command_with_rerun_runs_again_after_the_reboot(guest: Guest) -> None:
+    guest.apply(guest.goal(1, three_apps(guest, "Rerun")), expect_rc=None)
+    guest.resume()
+    assert guest.trace_lines() == ["a:install:1.0.0", "b:start", "b:start", "b:done",
+                                   "c:install:1.0.0"]
+    assert guest.results(1)["b"] == "Install SUCCESS"
+    [op] = guest.ops(1, "b")
+    assert (op["interruptedByReboot"], op["endedInReboot"], op["rerun"], op["attempts"]) == (
+        True, False, True, 2)
+    assert (op["bootId"], op["exitCode"], op["stdout"]) == ("boot-2", 0, "")
+    # Each attempt keeps its own output copy.
+    assert op["stdoutPath"].endswith("b_1.0.0_install_2.stdout")
+    assert Path(op["stdoutPath"].replace("_2.stdout", "_1.stdout")).exists()
+
+
+def test_agent_killed_without_a_reboot_records_an_unknown_outcome_as_failure(
+        guest: Guest) -> None:
+    guest.apply(guest.goal(1, three_apps(guest, "Rerun", new_boot=None)), expect_rc=None)
+    guest.resume()  # same boot id: the agent died, the VM did not reboot
+    assert guest.trace_lines() == ["a:install:1.0.0", "b:start"]
+    results = guest.results(1)
+    assert results["b"].startswith("Install FAILED Error executing command")
+    assert "the agent stopped while it ran (no reboot detected)" in results["b"]
+    assert results["c"] == "Install SKIPPED: not attempted because 'b' (order 2) failed"
+
+
+def test_resume_with_nothing_pending_does_nothing(guest: Guest) -> None:
+    guest.apply(guest.goal(1, [guest.app("a")]))
+    before = (guest.ext / "status" / "1.status").read_text()
+    guest.reboot()
+    resumed = guest.resume()
+    assert resumed.stdout == ""
+    assert guest.trace_lines() == ["a:install:1.0.0"]
+    assert (guest.ext / "status" / "1.status").read_text() == before
+
+
+def test_resume_on_a_fresh_machine_does_nothing(guest: Guest) -> None:
+    assert guest.resume().stdout == ""
+    assert not (guest.ext / "status").exists()
+
+
+def test_new_goal_state_settles_the_interrupted_step_and_supersedes_the_rest(
+        guest: Guest) -> None:
+    a = guest.app("a", order=1, install=rebooting(guest, "a"))
+    guest.apply(guest.goal(1, [a, guest.app("b", order=2)]), expect_rc=None)
+    guest.apply(guest.goal(2, [a, guest.app("c")]))
+    assert guest.trace_lines() == ["a:start", "c:install:1.0.0"]
+    assert guest.results(1) == {
+        "a": "Install SUCCESS",
+        "b": "Install SKIPPED: superseded by goal state 2 before it started"}
+    details = guest.details(1)
+    assert (details["status"], details["supersededBy"]) == ("success", 2)
+    assert guest.results(2) == {"a": "Install SUCCESS", "c": "Install SUCCESS"}
+    assert guest.ops(2, "a")[0]["result"] == "UNCHANGED"
+    assert set(guest.registry()) == {"a", "c"}
+
+
+def test_reboot_during_the_remove_half_of_an_update_reruns_it_then_installs(
+        guest: Guest) -> None:
+    v1 = guest.app("go", "1.0.0", remove=rebooting(guest, "go-remove"),
+                   scriptBehaviorAfterReboot="Rerun")
+    guest.apply(guest.goal(1, [v1]))
+    v2 = guest.app("go", "2.0.0", scriptBehaviorAfterReboot="Rerun")
+    guest.apply(guest.goal(2, [v2]), expect_rc=None)
+    assert guest.results(2) == {"go": "Update RUNNING"}
+    guest.resume()
+    assert guest.trace_lines() == ["go:install:1.0.0", "go-remove:start", "go-remove:start",
+                                   "go-remove:done", "go:install:2.0.0"]
+    assert guest.results(2) == {"go": "Update SUCCESS"}
+    assert [p.name for p in guest.app_dir("go").iterdir()] == ["2.0.0"]
+
+
+def test_applying_the_same_sequence_number_again_is_idempotent(guest: Guest) -> None:
+    goal = guest.goal(1, [guest.app("a")])
+    guest.apply(goal)
+    again = guest.apply(goal)
+    assert guest.trace_lines() == ["a:install:1.0.0"]
+    assert json.loads(again.stdout)[0]["status"]["status"] == "success"
+
+
+def test_resume_hook_is_only_installed_on_a_real_root(tmp_path: Path) -> None:
+    layout = vmapp_agent.Layout("linux", str(tmp_path))
+    vmapp_agent.ensure_resume_at_boot(layout, vmapp_agent.Log(tmp_path / "log"))
+    assert list(tmp_path.iterdir()) == []
+    unit = vmapp_agent.resume_unit_text("/usr/bin/python3", Path("/opt/a/vmapp_agent.py"))
+    assert "ExecStart=/usr/bin/python3 /opt/a/vmapp_agent.py --os linux resume\n" in unit
+    assert "KillMode=process\n" in unit
+    assert "WantedBy=multi-user.target\n" in unit
