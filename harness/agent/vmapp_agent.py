@@ -1087,9 +1087,8 @@ def operation_records(step: dict[str, Any]) -> list[dict[str, Any]]:
         folder = op["folder"]
         record["appStdoutPath"] = str(Path(folder, "stdout")) if folder else None
         record["appStderrPath"] = str(Path(folder, "stderr")) if folder else None
-        for stream in ("stdout", "stderr"):  # while running, the app folder's file is the live one
-            own, live = op[f"{stream}Path"], record[f"app{stream.capitalize()}Path"]
-            record[stream] = tail_text(live if op["state"] == "running" else own) if own else ""
+        record["stdout"] = tail_text(op["stdoutPath"])  # written when the command ends
+        record["stderr"] = tail_text(op["stderrPath"])
         records.append(record)
     return records
 
