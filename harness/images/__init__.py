@@ -1,0 +1,1 @@
+"""Guest images: recipes in ``images/`` built offline into cached vagrant-libvirt boxes."""

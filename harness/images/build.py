@@ -1,0 +1,155 @@
+"""Build a recipe into a vagrant-libvirt box, offline from Debian packages, cached by recipe key.
+
+debootstrap -> configure in a chroot -> ext4 image made with ``mkfs.ext4 -d`` (no loop devices)
+-> qcow2 -> box (box.img, metadata.json, Vagrantfile, vmlinuz, initrd.img) + a per-box SSH key.
+The box boots its own kernel directly, so no bootloader is installed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import proc
+from harness.errors import InfrastructureError
+from harness.images.recipe import Recipe
+from harness.settings import cache_dir
+
+KERNEL_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
+
+BOX_VAGRANTFILE = f"""\
+# Box defaults: boot the box's own kernel and initrd, with the root disk as /dev/vda.
+Vagrant.configure("2") do |config|
+  config.vm.provider :libvirt do |libvirt|
+    libvirt.kernel = File.join(File.dirname(__FILE__), "vmlinuz")
+    libvirt.initrd = File.join(File.dirname(__FILE__), "initrd.img")
+    libvirt.cmd_line = "{KERNEL_CMDLINE}"
+  end
+end
+"""
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    name: str
+    key: str
+    folder: Path
+
+    @property
+    def box_file(self) -> Path:
+        return self.folder / f"{self.name}.box"
+
+    @property
+    def ssh_key(self) -> Path:
+        return self.folder / "ssh_key"
+
+    @property
+    def box_name(self) -> str:
+        return f"vmapp/{self.name}-{self.key}"
+
+    @property
+    def manifest(self) -> dict[str, object]:
+        data: dict[str, object] = json.loads((self.folder / "image.json").read_text())
+        return data
+
+
+def images_dir() -> Path:
+    return cache_dir() / "images"
+
+
+def cached(recipe: Recipe) -> BuiltImage | None:
+    image = BuiltImage(recipe.name, recipe.key, images_dir() / f"{recipe.name}-{recipe.key}")
+    return image if (image.folder / "image.json").is_file() else None
+
+
+def list_cached() -> list[BuiltImage]:
+    found = []
+    for manifest in sorted(images_dir().glob("*/image.json")):
+        data = json.loads(manifest.read_text())
+        found.append(BuiltImage(data["name"], data["key"], manifest.parent))
+    return found
+
+
+@contextmanager
+def _host_lock(name: str) -> Iterator[None]:
+    """Serialise builds of the same image across processes."""
+    images_dir().mkdir(parents=True, exist_ok=True)
+    with (images_dir() / f".{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_image(recipe: Recipe, *, log: Path | None = None) -> BuiltImage:
+    """Return the cached image for ``recipe``, building it first if needed."""
+    with _host_lock(recipe.name):
+        found = cached(recipe)
+        if found:
+            return found
+        return _build(recipe, log)
+
+
+def _step(args: list[str], stage: str, log: Path | None, timeout: float = 1800) -> None:
+    done = proc.run(args, stage=f"image build: {stage}", timeout=timeout)
+    if log:
+        with log.open("a") as out:
+            out.write(f"$ {' '.join(args)}\n{done.stdout}{done.stderr}\n")
+
+
+def _build(recipe: Recipe, log: Path | None) -> BuiltImage:
+    started = time.monotonic()
+    final = images_dir() / f"{recipe.name}-{recipe.key}"
+    work = cache_dir() / "build" / f"{recipe.name}-{recipe.key}"
+    shutil.rmtree(work, ignore_errors=True)
+    root, box = work / "root", work / "box"
+    box.mkdir(parents=True)
+    apt_cache = cache_dir() / "debootstrap" / recipe.suite
+    apt_cache.mkdir(parents=True, exist_ok=True)
+    _step(["debootstrap", "--variant=minbase", f"--cache-dir={apt_cache}",
+           f"--include={','.join(recipe.packages)}", recipe.suite, str(root), recipe.mirror],
+          "debootstrap", log)
+    _step(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"vmapp-{recipe.name}",
+           "-f", str(box / "ssh_key")], "ssh key", log)
+    shutil.copy(recipe.configure, root / "tmp" / "configure.sh")
+    pubkey = (box / "ssh_key.pub").read_text().strip()
+    _step(["chroot", str(root), "/usr/bin/env", f"VMAPP_PUBKEY={pubkey}", "/bin/sh",
+           "/tmp/configure.sh"], "configure", log)
+    kernels = sorted((root / "boot").glob("vmlinuz-*"))
+    initrds = sorted((root / "boot").glob("initrd.img-*"))
+    if not kernels or not initrds:
+        raise InfrastructureError(stage="image build: kernel", detail=f"no kernel in {root}/boot")
+    shutil.copy(kernels[-1], box / "vmlinuz")
+    shutil.copy(initrds[-1], box / "initrd.img")
+    raw = work / "root.ext4"
+    _step(["truncate", "-s", f"{recipe.disk_gib}G", str(raw)], "disk", log)
+    _step(["mkfs.ext4", "-q", "-F", "-L", "root", "-d", str(root), str(raw)], "mkfs", log)
+    _step(["qemu-img", "convert", "-O", "qcow2", str(raw), str(box / "box.img")], "qcow2", log)
+    raw.unlink()
+    (box / "metadata.json").write_text(json.dumps(
+        {"provider": "libvirt", "format": "qcow2", "virtual_size": recipe.disk_gib}))
+    (box / "Vagrantfile").write_text(BOX_VAGRANTFILE)
+    out = work / "out"
+    out.mkdir()
+    _step(["tar", "-cf", str(out / f"{recipe.name}.box"), "-C", str(box),
+           "box.img", "metadata.json", "Vagrantfile", "vmlinuz", "initrd.img"], "box", log)
+    shutil.copy(box / "ssh_key", out / "ssh_key")
+    (out / "ssh_key").chmod(0o600)
+    (out / "image.json").write_text(json.dumps({
+        "name": recipe.name, "key": recipe.key, "suite": recipe.suite,
+        "description": recipe.description, "packages": list(recipe.packages),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_seconds": round(time.monotonic() - started, 1),
+        "box_bytes": (out / f"{recipe.name}.box").stat().st_size,
+    }, indent=2))
+    shutil.rmtree(final, ignore_errors=True)
+    out.rename(final)
+    shutil.rmtree(work, ignore_errors=True)
+    return BuiltImage(recipe.name, recipe.key, final)

@@ -1,0 +1,85 @@
+"""Image recipes (``images/<name>.yaml``): what to build, and the cache key derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import ConfigError, ConfigErrors
+from harness.schema import Field, Validator
+from harness.settings import REPO_ROOT
+from harness.yamldoc import load_file
+
+RECIPES_DIR = REPO_ROOT / "images"
+BUILDER_VERSION = "1"
+
+SCHEMA = {
+    "name": Field(str, required=True),
+    "description": Field(str),
+    "suite": Field(str, required=True, choices=("bookworm", "trixie")),
+    "mirror": Field(str, required=True),
+    "packages": Field(list, required=True, items=Field(str)),
+    "configure": Field(str, required=True),
+    "disk_gib": Field(int, minimum=2, maximum=64),
+    "readiness": Field(dict, keys={
+        "boot_seconds": Field(int, minimum=10),
+        "ssh_seconds": Field(int, minimum=10),
+    }),
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    suite: str
+    mirror: str
+    packages: tuple[str, ...]
+    configure: Path
+    disk_gib: int
+    boot_seconds: int
+    ssh_seconds: int
+    source: Path
+
+    @property
+    def key(self) -> str:
+        """Changes whenever anything that goes into the image changes."""
+        digest = hashlib.sha256(BUILDER_VERSION.encode())
+        digest.update(self.source.read_bytes())
+        digest.update(self.configure.read_bytes())
+        return digest.hexdigest()[:12]
+
+
+def load_recipe(path: Path) -> Recipe:
+    doc = load_file(path)
+    check = Validator(doc)
+    check.mapping(doc.data, SCHEMA)
+    if check.errors:
+        raise ConfigErrors(check.errors)
+    data = doc.data
+    if data["name"] != path.stem:
+        raise doc.error(("name",), f"must match the file name {path.stem!r}")
+    configure = (path.parent / data["configure"]).resolve()
+    if not configure.is_file():
+        raise doc.error(("configure",), f"no such script: {configure}")
+    readiness = data.get("readiness", {})
+    return Recipe(
+        name=data["name"], description=data.get("description", ""), suite=data["suite"],
+        mirror=data["mirror"], packages=tuple(data["packages"]), configure=configure,
+        disk_gib=data.get("disk_gib", 4), boot_seconds=readiness.get("boot_seconds", 240),
+        ssh_seconds=readiness.get("ssh_seconds", 240), source=path,
+    )
+
+
+def recipe_names(directory: Path = RECIPES_DIR) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.yaml"))
+
+
+def find_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:
+    path = directory / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(recipe_names(directory)) or "none"
+        raise ConfigError(problem=f"no image recipe named {name!r} (known: {known})",
+                          field="image")
+    return load_recipe(path)

@@ -1,0 +1,1 @@
+"""Adapters that give the runner machines: images booted as VMs and channels into them."""

@@ -1,0 +1,135 @@
+"""Vagrant + vagrant-libvirt: a rendered Vagrantfile per VM, so engineers can `vagrant ssh`.
+
+Vagrant is driven through its CLI via harness.proc (the one process runner).  Each VM gets its own
+folder holding the Vagrantfile, the serial console log and a README on how to log in.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from harness import proc
+from harness.errors import CleanupErrors, CommandError, InfrastructureError
+from harness.images.build import BuiltImage
+from harness.machines import libvirtd
+from harness.machines.ssh import SshChannel
+from harness.netutil import free_port
+from harness.settings import REPO_ROOT, cache_dir
+
+TEMPLATE = REPO_ROOT / "vagrant" / "Vagrantfile.j2"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\r")
+
+
+def vagrant_home() -> Path:
+    """Outside /root: libvirt-qemu must read the box's kernel and initrd from here."""
+    return cache_dir() / "vagrant.d"
+
+
+def _env() -> dict[str, str]:
+    return {"VAGRANT_HOME": str(vagrant_home()), "VAGRANT_CHECKPOINT_DISABLE": "1",
+            "VAGRANT_NO_COLOR": "1", "VAGRANT_DEFAULT_PROVIDER": "libvirt"}
+
+
+def _vagrant(args: list[str], *, stage: str, cwd: Path | None = None, timeout: float = 900,
+             vm: str = "") -> str:
+    try:
+        done = proc.run(["vagrant", *args, "--machine-readable"], stage=stage, cwd=cwd,
+                        env=_env(), timeout=timeout)
+    except CommandError as exc:
+        exc.output = _readable(exc.output)
+        exc.vm = vm
+        raise
+    return done.stdout
+
+
+def _readable(output: str) -> str:
+    """Machine-readable vagrant output -> the human lines, without progress noise."""
+    lines = []
+    for raw in ANSI.sub("", output).splitlines():
+        parts = raw.split(",", 4)
+        text = parts[4] if len(parts) == 5 and parts[0].isdigit() else raw
+        text = text.replace("%!(VAGRANT_COMMA)", ",").replace("\\n", "\n")
+        if "Progress:" not in text:
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def ensure_box(image: BuiltImage) -> None:
+    """Add the image's box to Vagrant once (host-wide lock: parallel runs share it)."""
+    home = vagrant_home()
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".vmapp-box.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        listed = _vagrant(["box", "list"], stage="vagrant box list")
+        if f",{image.box_name}" in listed or f" {image.box_name} " in _readable(listed) + " ":
+            return
+        _vagrant(["box", "add", "--force", "--name", image.box_name, str(image.box_file)],
+                 stage="vagrant box add", timeout=1800)
+
+
+@dataclass
+class VagrantMachine:
+    name: str
+    folder: Path
+    image: BuiltImage
+    ssh_port: int
+    driver: str
+
+    @property
+    def console_log(self) -> Path:
+        return self.folder / "console.log"
+
+    def connect(self) -> SshChannel:
+        return SshChannel(port=self.ssh_port, user="vagrant", key=self.image.ssh_key,
+                          vm=self.name)
+
+    def login_hint(self) -> str:
+        return (f"cd {self.folder} && VAGRANT_HOME={vagrant_home()} vagrant ssh\n"
+                f"  or: ssh -p {self.ssh_port} -i {self.image.ssh_key} "
+                f"-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null vagrant@127.0.0.1")
+
+    def up(self, timeout: float) -> None:
+        _vagrant(["up", "--provider", "libvirt", "--no-provision"], stage="vagrant up",
+                 cwd=self.folder, timeout=timeout, vm=self.name)
+
+    def destroy(self) -> None:
+        """`vagrant destroy`, then make sure through libvirt that nothing is left."""
+        failures: list[BaseException] = []
+        try:
+            _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder, timeout=300,
+                     vm=self.name)
+        except InfrastructureError as exc:
+            failures.append(exc)
+        conn = libvirtd.open_connection()
+        try:
+            libvirtd.remove_domain(conn, self.name)
+        except CleanupErrors as exc:
+            failures.extend(exc.failures)
+        finally:
+            conn.close()
+        if failures:
+            raise CleanupErrors(failures)
+
+
+def create_machine(image: BuiltImage, *, name: str, folder: Path, run_id: str, driver: str,
+                   cpus: int = 2, memory_mib: int = 1024, ssh_timeout: int = 300
+                   ) -> VagrantMachine:
+    """Render the Vagrantfile into ``folder`` (not started yet)."""
+    ensure_box(image)
+    folder.mkdir(parents=True, exist_ok=True)
+    machine = VagrantMachine(name=name, folder=folder, image=image, ssh_port=free_port(),
+                             driver=driver)
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    text = env.from_string(TEMPLATE.read_text()).render(
+        domain=name, run_id=run_id, image=image.name, vagrant_home=vagrant_home(),
+        ssh_port=machine.ssh_port, ssh_timeout=ssh_timeout, box_name=image.box_name,
+        ssh_key=image.ssh_key, driver=driver, cpus=cpus, memory_mib=memory_mib,
+        console_log=machine.console_log)
+    (folder / "Vagrantfile").write_text(text)
+    return machine

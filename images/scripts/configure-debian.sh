@@ -1,0 +1,58 @@
+#!/bin/sh
+# Runs inside the debootstrapped root (chroot) to make it a fast-booting Vagrant guest.
+# Arguments: none.  Environment: VMAPP_PUBKEY (the harness's SSH public key for the vagrant user).
+set -eu
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+
+echo vmapp-guest > /etc/hostname
+printf '127.0.0.1 localhost\n127.0.1.1 vmapp-guest\n' > /etc/hosts
+printf 'LABEL=root / ext4 defaults,noatime 0 1\n' > /etc/fstab
+
+# Network: systemd-networkd with DHCP on the user-mode NIC; no wait-online (costs boot time).
+mkdir -p /etc/systemd/network
+printf '[Match]\nName=en* eth*\n[Network]\nDHCP=ipv4\n' > /etc/systemd/network/10-dhcp.network
+systemctl enable systemd-networkd.service >/dev/null 2>&1
+systemctl mask systemd-networkd-wait-online.service >/dev/null 2>&1
+for unit in apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer e2scrub_reap.service \
+            fstrim.timer systemd-timesyncd.service; do
+  systemctl mask "$unit" >/dev/null 2>&1 || true
+done
+mkdir -p /etc/systemd/journald.conf.d
+printf '[Journal]\nStorage=volatile\n' > /etc/systemd/journald.conf.d/volatile.conf
+
+# Serial console for the console log the reports keep.
+systemctl enable serial-getty@ttyS0.service >/dev/null 2>&1 || true
+
+# SSH: host keys are made per VM at first boot (clones must not share them).
+rm -f /etc/ssh/ssh_host_*
+cat > /etc/systemd/system/ssh-host-keys.service <<'UNIT'
+[Unit]
+Description=Generate SSH host keys for this VM
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl enable ssh-host-keys.service >/dev/null 2>&1
+printf 'UseDNS no\nPasswordAuthentication no\n' > /etc/ssh/sshd_config.d/vmapp.conf
+
+# The vagrant user, key-only, passwordless sudo.
+id vagrant >/dev/null 2>&1 || useradd -m -s /bin/bash vagrant
+mkdir -p /home/vagrant/.ssh
+printf '%s\n' "$VMAPP_PUBKEY" > /home/vagrant/.ssh/authorized_keys
+chmod 700 /home/vagrant/.ssh && chmod 600 /home/vagrant/.ssh/authorized_keys
+chown -R vagrant:vagrant /home/vagrant/.ssh
+printf 'vagrant ALL=(ALL) NOPASSWD: ALL\nDefaults:vagrant !requiretty\n' > /etc/sudoers.d/vagrant
+chmod 440 /etc/sudoers.d/vagrant
+passwd -l root >/dev/null
+
+# Small initrd: only what a virtio guest needs.
+sed -i 's/^MODULES=.*/MODULES=list/' /etc/initramfs-tools/initramfs.conf
+printf 'virtio_pci\nvirtio_blk\nvirtio_net\next4\n' > /etc/initramfs-tools/modules
+update-initramfs -u -k all >/dev/null 2>&1
+
+apt-get clean
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/* /var/tmp/*
