@@ -5,7 +5,6 @@ from __future__ import annotations
 from conftest import Guest
 
 
-
 def failing(guest: Guest, name: str) -> str:
     """A command that leaves a trace line and then fails with exit status 7."""
     return f"{guest.mark(name + ':install:1.0.0')}; exit 7"
@@ -35,7 +34,8 @@ def test_unordered_apps_are_unaffected_by_any_failure(guest: Guest) -> None:
             guest.app("u2")]
     guest.apply(guest.goal(1, apps))
     assert guest.trace_lines() == ["o1:install:1.0.0", "u1:install:1.0.0", "u2:install:1.0.0"]
-    assert guest.results(1) == {"o1": failed(guest, "o1"), "u1": failed(guest, "u1"), "u2": "Install SUCCESS"}
+    assert guest.results(1) == {"o1": failed(guest, "o1"), "u1": failed(guest, "u1"),
+                                "u2": "Install SUCCESS"}
 
 
 # -- Duplicate order values -------------------------------------------------------------------
