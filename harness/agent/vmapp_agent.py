@@ -41,7 +41,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, Protocol
 
 AGENT_VERSION = "1.0.0"
 EXTENSION_VERSION = "1.0.9"
@@ -328,7 +328,8 @@ def validate_goal_state(raw: Any, agent_os: str) -> dict[str, Any]:
         if isinstance(name, str) and name in seen:
             errors.append(f"applications[{i}].name: '{name}' appears more than once")
         seen.add(str(name))
-        if app and package_file_name(app) == config_file_name(app, options["configNaming"]):
+        naming = options["configNaming"]
+        if app.get("configUrl") and package_file_name(app) == config_file_name(app, naming):
             errors.append(f"applications[{i}].configFileName: same as the package file name")
     if errors:
         raise AgentError("invalid goal state: " + "; ".join(errors))
@@ -407,6 +408,15 @@ class ExecResult:
         self.error = error
 
 
+class Executor(Protocol):
+    """Runs one command string in ``cwd`` with output to two files; never raises for the
+    command's own failure.  ShExecutor and CmdExecutor implement it; a wine-hosted Windows
+    stand-in would be a third."""
+
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float
+            ) -> ExecResult: ...
+
+
 class ShExecutor:
     """Linux: ``<interpreter> -c CMD`` in its own process group, output straight to files.
 
@@ -469,7 +479,7 @@ class CmdExecutor:
                 return ExecResult(int(proc.wait()), timed_out=True)
 
 
-def make_executor(options: dict[str, Any], os_name: str) -> ShExecutor | CmdExecutor:
+def make_executor(options: dict[str, Any], os_name: str) -> Executor:
     return CmdExecutor() if os_name == "windows" else ShExecutor(options["interpreter"])
 
 
@@ -738,7 +748,7 @@ class Agent:
     """Converges the VM to goal states; owns the journal, registry, status and details files."""
 
     def __init__(self, layout: Layout, boot_id: str, log: Log,
-                 executor: ShExecutor | CmdExecutor | None = None) -> None:
+                 executor: Executor | None = None) -> None:
         self.layout = layout
         self.boot_id = boot_id
         self.log = log
@@ -756,7 +766,7 @@ class Agent:
         return options
 
     @property
-    def executor(self) -> ShExecutor | CmdExecutor:
+    def executor(self) -> Executor:
         if self._executor is None:
             self._executor = make_executor(self.options, self.layout.os)
         return self._executor
@@ -931,8 +941,7 @@ class Agent:
         step["downloads"] = []
         for kind, url, name in items:
             record: dict[str, Any] = {"kind": kind, "url": redact_url(url),
-                                      "path": str(folder / name),
-                      "bytes": None, "error": None}
+                                      "path": str(folder / name), "bytes": None, "error": None}
             step["downloads"].append(record)
             try:
                 record["bytes"] = download(url, folder / name)
