@@ -8,9 +8,14 @@ leave things.  Then ``resume`` runs as it would at boot.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from conftest import Guest
+from conftest import AGENT, Guest
 
 from harness.agent import vmapp_agent
 
@@ -142,3 +147,63 @@ def test_resume_hook_is_only_installed_on_a_real_root(tmp_path: Path) -> None:
     assert "ExecStart=/usr/bin/python3 /opt/a/vmapp_agent.py --os linux resume\n" in unit
     assert "KillMode=process\n" in unit
     assert "WantedBy=multi-user.target\n" in unit
+
+
+def _start_apply(guest: Guest, goal: dict) -> subprocess.Popen[str]:
+    path = guest.tmp / "goal.json"
+    path.write_text(json.dumps(goal))
+    return subprocess.Popen([sys.executable, str(AGENT), "--root", str(guest.root),
+                             "--boot-id-file", str(guest.boot_file), "apply", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(path: Path) -> int:
+    deadline = time.monotonic() + 20
+    while not (path.exists() and path.read_text().strip()):
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+    return int(path.read_text())
+
+
+def test_shutdown_killing_agent_and_command_leaves_the_command_for_resume(
+        guest: Guest) -> None:
+    pidfile = guest.tmp / "pid"
+    gate = guest.tmp / "gate"
+    install = (f"{guest.mark('a:start')}; echo $$ > {pidfile}; "
+               f"while [ ! -f {gate} ]; do sleep 0.05; done; {guest.mark('a:done')}")
+    apps = [guest.app("a", order=1, install=install, scriptBehaviorAfterReboot="Rerun"),
+            guest.app("b", order=2)]
+    agent = _start_apply(guest, guest.goal(1, apps))
+    group = _wait_for(pidfile)
+    os.kill(agent.pid, signal.SIGTERM)  # systemd stops everything at once
+    os.killpg(group, signal.SIGTERM)
+    _, stderr = agent.communicate(timeout=20)
+    assert agent.returncode == 3 and "interrupted" in stderr
+    assert guest.results(1) == {"a": "Install RUNNING", "b": "Install PENDING"}
+    gate.touch()
+    pidfile.unlink()
+    guest.reboot()
+    guest.resume()
+    assert guest.trace_lines() == ["a:start", "a:start", "a:done", "b:install:1.0.0"]
+    [op] = guest.ops(1, "a")
+    assert (op["interruptedByReboot"], op["rerun"], op["attempts"]) == (True, True, 2)
+
+
+def test_sigterm_lets_the_running_command_finish_but_starts_nothing_more(
+        guest: Guest) -> None:
+    pidfile = guest.tmp / "pid"
+    gate = guest.tmp / "gate"
+    install = f"echo $$ > {pidfile}; while [ ! -f {gate} ]; do sleep 0.05; done; echo ok"
+    apps = [guest.app("a", order=1, install=install), guest.app("b", order=2)]
+    agent = _start_apply(guest, guest.goal(1, apps))
+    _wait_for(pidfile)
+    os.kill(agent.pid, signal.SIGTERM)
+    time.sleep(0.2)
+    gate.touch()  # the command ends on its own, with exit status 0
+    agent.communicate(timeout=20)
+    assert agent.returncode == 3
+    assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install PENDING"}
+    assert guest.trace_lines() == []
+    guest.resume()  # same boot: nothing was running, so nothing is settled as failed
+    assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install SUCCESS"}
+    assert guest.ops(1, "a")[0]["attempts"] == 1
