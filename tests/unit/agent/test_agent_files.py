@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import AGENT, Guest
+from agent_guest import AGENT, Guest
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 RECORD_KEYS = {

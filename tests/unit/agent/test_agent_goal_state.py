@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import AGENT, Guest
+from agent_guest import AGENT, Guest
 
 from harness.agent import vmapp_agent
 from harness.agent.vmapp_agent import AgentError, validate_goal_state

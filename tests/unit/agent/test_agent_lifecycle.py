@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from conftest import Guest
+from agent_guest import Guest
 
 # -- install: folder, file naming, interpreter ------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Guest
+from agent_guest import Guest
 
 
 def failing(guest: Guest, name: str) -> str:

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import AGENT, Guest
+from agent_guest import AGENT, Guest
 
 from harness.agent import vmapp_agent
 

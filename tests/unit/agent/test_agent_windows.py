@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
 
-from conftest import Guest
+from agent_guest import Guest
 
 from harness.agent.vmapp_agent import CmdExecutor, ExecResult, Layout, command_failure
 
