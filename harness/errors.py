@@ -115,3 +115,8 @@ class CleanupErrors(HarnessError):
         lines = [f"{len(self.failures)} cleanup step(s) failed:"]
         lines += [f"  - {type(f).__name__}: {f}" for f in self.failures]
         return "\n".join(lines)
+
+
+@dataclass(eq=False)
+class GuestUnreachable(InfrastructureError):
+    """The guest stopped answering (rebooting, crashed, network gone); callers may reconnect."""

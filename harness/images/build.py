@@ -50,6 +50,14 @@ class BuiltImage:
         return self.folder / "ssh_key"
 
     @property
+    def kernel(self) -> Path:
+        return self.folder / "vmlinuz"
+
+    @property
+    def initrd(self) -> Path:
+        return self.folder / "initrd.img"
+
+    @property
     def box_name(self) -> str:
         return f"vmapp/{self.name}-{self.key}"
 
@@ -140,7 +148,8 @@ def _build(recipe: Recipe, log: Path | None) -> BuiltImage:
     out.mkdir()
     _step(["tar", "-cf", str(out / f"{recipe.name}.box"), "-C", str(box),
            "box.img", "metadata.json", "Vagrantfile", "vmlinuz", "initrd.img"], "box", log)
-    shutil.copy(box / "ssh_key", out / "ssh_key")
+    for name in ("ssh_key", "vmlinuz", "initrd.img"):
+        shutil.copy(box / name, out / name)
     (out / "ssh_key").chmod(0o600)
     (out / "image.json").write_text(json.dumps({
         "name": recipe.name, "key": recipe.key, "suite": recipe.suite,

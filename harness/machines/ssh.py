@@ -16,7 +16,7 @@ from pathlib import Path
 
 import paramiko
 
-from harness.errors import InfrastructureError
+from harness.errors import GuestUnreachable, InfrastructureError
 from harness.machines.ports import Exec
 from harness.netutil import LOOPBACK
 
@@ -38,7 +38,7 @@ class SshChannel:
                                  timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
                                  look_for_keys=False, allow_agent=False)
         except (paramiko.SSHException, OSError) as exc:
-            raise InfrastructureError(stage="ssh connect", vm=vm,
+            raise GuestUnreachable(stage="ssh connect", vm=vm,
                                       detail=f"{user}@{host}:{port}: {exc}") from exc
         transport = self._client.get_transport()
         assert transport is not None
@@ -64,7 +64,7 @@ class SshChannel:
             code = chan.recv_exit_status()
             chan.close()
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise InfrastructureError(stage="ssh command", vm=self.vm,
+            raise GuestUnreachable(stage="ssh command", vm=self.vm,
                                       detail=f"{command!r}: {exc}") from exc
         return Exec(command=command, exit_code=code, stdout=bytes(out), stderr=bytes(err))
 
@@ -83,7 +83,7 @@ class SshChannel:
             with self._client.open_sftp() as sftp, sftp.open(staging, "wb") as handle:
                 handle.write(data)
         except (paramiko.SSHException, OSError) as exc:
-            raise InfrastructureError(stage="ssh upload", vm=self.vm, detail=f"{path}: {exc}") \
+            raise GuestUnreachable(stage="ssh upload", vm=self.vm, detail=f"{path}: {exc}") \
                 from exc
         folder = posixpath.dirname(path)
         self.check(f"mkdir -p {shlex.quote(folder)} && install -m {mode:o} "

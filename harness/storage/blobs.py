@@ -100,6 +100,13 @@ class BlobStore:
             return
         self.upload(container, name, b"\0" * size, blob_type=blob_type)
 
+    def delete(self, container: str, name: str) -> None:
+        try:
+            self._client.get_blob_client(container, name).delete_blob()
+        except AzureError as exc:
+            raise InfrastructureError(stage="delete blob", detail=f"{container}/{name}: {exc}") \
+                from exc
+
     def sas_url(
         self, container: str, name: str, *, valid_for: timedelta = timedelta(hours=6),
         expired: bool = False,

@@ -1,0 +1,86 @@
+"""`vmapp report`, `vmapp ssh`, `vmapp gc`: rebuild reports, log into kept VMs, clean up."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import time
+from pathlib import Path
+
+from harness.errors import CleanupErrors, ConfigError
+from harness.machines import libvirtd
+from harness.report.results import read_results
+from harness.runner.run import write_reports
+from harness.settings import reports_dir, state_dir
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="rebuild the JUnit and HTML reports from results.json")
+    p.add_argument("run", nargs="?", default="latest", help="run id or folder (default latest)")
+    p.set_defaults(handler=handle_report)
+    p = sub.add_parser("ssh", help="log into a kept VM: RUN/SCENARIO[IMAGE] (RUN may be latest)")
+    p.add_argument("cell")
+    p.set_defaults(handler=handle_ssh)
+    p = sub.add_parser("gc", help="remove harness VMs and run folders that are no longer wanted")
+    p.add_argument("--older-than", type=float, default=0, metavar="HOURS",
+                   help="only runs older than this (default: all, kept VMs included)")
+    p.add_argument("--dry-run", action="store_true")
+    p.set_defaults(handler=handle_gc)
+
+
+def _run_folder(run: str) -> Path:
+    folder = Path(run) if os.sep in run else reports_dir() / run
+    if not (folder / "results.json").is_file():
+        raise ConfigError(problem=f"no results.json in {folder}", field="run")
+    return folder.resolve()
+
+
+def handle_report(args: argparse.Namespace) -> int:
+    folder = _run_folder(args.run)
+    write_reports(read_results(folder / "results.json"), folder)
+    print(f"report: {folder / 'index.html'}")
+    return 0
+
+
+def handle_ssh(args: argparse.Namespace) -> int:
+    run, _, cell_id = args.cell.partition("/")
+    results = read_results(_run_folder(run) / "results.json")
+    for cell in results.cells:
+        if cell.cell_id == cell_id:
+            if not cell.kept:
+                raise ConfigError(problem=f"{cell_id} was not kept (run with --keep on-failure "
+                                  "or --keep always)", field="cell")
+            command = cell.login.splitlines()[-1].split("or: ", 1)[-1]
+            os.execvp("ssh", command.split())
+    known = ", ".join(c.cell_id for c in results.cells)
+    raise ConfigError(problem=f"no cell {cell_id!r} in run {run} (cells: {known})", field="cell")
+
+
+def handle_gc(args: argparse.Namespace) -> int:
+    cutoff = time.time() - args.older_than * 3600
+    runs = state_dir() / "runs"
+    stale = [d for d in sorted(runs.glob("*")) if d.is_dir() and d.stat().st_mtime <= cutoff]
+    stale_ids = {d.name for d in stale}
+    conn = libvirtd.open_connection()
+    failures: list[BaseException] = []
+    try:
+        for name in libvirtd.harness_domains(conn):
+            run_id = "-".join(name.split("-")[1:4])
+            if args.older_than and run_id not in stale_ids:
+                continue
+            print(f"{'would remove' if args.dry_run else 'removing'} domain {name}")
+            if not args.dry_run:
+                try:
+                    libvirtd.remove_domain(conn, name)
+                except CleanupErrors as exc:
+                    failures.extend(exc.failures)
+    finally:
+        conn.close()
+    for folder in stale:
+        print(f"{'would remove' if args.dry_run else 'removing'} {folder}")
+        if not args.dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
+    if failures:
+        raise CleanupErrors(failures)
+    return 0

@@ -1,0 +1,120 @@
+"""The results model, written as ``results.json`` (versioned) and read back by ``vmapp report``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+OUTCOMES = ("passed", "failed", "error", "skipped")
+
+
+@dataclass
+class CommandRecord:
+    """One install/update/remove command the agent ran (from its details file)."""
+
+    app: str
+    version: str
+    operation: str
+    command: str
+    exit_code: int | None
+    result: str
+    stdout: str
+    stderr: str
+    rebooted: bool = False
+
+
+@dataclass
+class StepRecord:
+    index: int
+    kind: str
+    title: str
+    line: int | None
+    outcome: str = "passed"
+    seconds: float = 0.0
+    expected: list[str] = field(default_factory=list)
+    actual: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    detail: str = ""
+    commands: list[CommandRecord] = field(default_factory=list)
+    extension_status: str = ""
+    extension_message: str = ""
+    boot_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Attempt:
+    """An earlier try of a cell that hit an infrastructure error and was retried."""
+
+    error: str
+    stage: str
+    seconds: float
+
+
+@dataclass
+class CellResult:
+    scenario: str
+    image: str
+    outcome: str = "passed"
+    message: str = ""
+    seconds: float = 0.0
+    description: str = ""
+    file: str = ""
+    markers: list[str] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    retries: list[Attempt] = field(default_factory=list)
+    artifacts: str = ""
+    vm: str = ""
+    kept: bool = False
+    login: str = ""
+    accel: str = ""
+    image_key: str = ""
+    agent_version: str = ""
+    packages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cell_id(self) -> str:
+        return f"{self.scenario}[{self.image}]"
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    started: str
+    finished: str = ""
+    seconds: float = 0.0
+    accel: str = ""
+    accel_reason: str = ""
+    cells: list[CellResult] = field(default_factory=list)
+    host: dict[str, str] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {o: sum(1 for c in self.cells if c.outcome == o) for o in OUTCOMES}
+
+    @property
+    def ok(self) -> bool:
+        return all(c.outcome in ("passed", "skipped") for c in self.cells)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schemaVersion": SCHEMA_VERSION, **asdict(self)}
+
+
+def write_results(run: RunResult, folder: Path) -> Path:
+    path = folder / "results.json"
+    path.write_text(json.dumps(run.to_json(), indent=2))
+    return path
+
+
+def read_results(path: Path) -> RunResult:
+    data = json.loads(path.read_text())
+    if data.pop("schemaVersion", None) != SCHEMA_VERSION:
+        raise ValueError(f"{path}: unsupported results schema")
+    cells = []
+    for cell in data.pop("cells"):
+        steps = [StepRecord(**{**s, "commands": [CommandRecord(**c) for c in s["commands"]]})
+                 for s in cell.pop("steps")]
+        retries = [Attempt(**a) for a in cell.pop("retries")]
+        cells.append(CellResult(**cell, steps=steps, retries=retries))
+    return RunResult(**data, cells=cells)

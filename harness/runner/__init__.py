@@ -1,0 +1,1 @@
+"""Runs scenarios on images: each scenario x image cell in its own fresh VM."""

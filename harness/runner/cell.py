@@ -1,0 +1,155 @@
+"""One scenario on one image, in a fresh VM: boot, publish, run the steps, collect, clean up.
+
+Infrastructure errors (image build, boot, SSH) make the cell an *error* and are retried once in a
+fresh VM; unmet expectations make it a *failure* and are never retried.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.agent.client import AgentClient
+from harness.errors import CleanupErrors, HarnessError, InfrastructureError
+from harness.images.build import BuiltImage, ensure_image
+from harness.images.recipe import find_recipe
+from harness.machines.ports import Channel
+from harness.machines.vagrant import VagrantMachine, create_machine
+from harness.report.results import Attempt, CellResult, StepRecord
+from harness.runner.context import RunContext
+from harness.runner.publish import Published, publish
+from harness.runner.steps import HANDLERS, CellState
+from harness.scenario.model import Scenario
+
+
+@dataclass
+class LiveCell:
+    """Everything a step handler needs while the VM is up."""
+
+    ctx: RunContext
+    scenario: Scenario
+    machine: VagrantMachine
+    agent: AgentClient
+    published: Published
+    ready_timeout: float
+    apply_timeout: float = 1800
+
+    def reopen(self, channel: Channel) -> None:
+        """After a (re)connect: the guest reaches package storage again through SSH."""
+        channel.forward_to_host(self.ctx.storage_port)
+
+
+def run_cell(ctx: RunContext, scenario: Scenario, image: str) -> CellResult:
+    """Run with one retry of infrastructure errors, each attempt in a fresh VM."""
+    result = CellResult(scenario=scenario.name, image=image, description=scenario.description,
+                        file=str(scenario.file), markers=list(scenario.markers), accel=ctx.accel)
+    for attempt in range(ctx.options.retries + 1):
+        started = time.monotonic()
+        result.steps = []
+        try:
+            _attempt(ctx, scenario, image, result, attempt)
+        except InfrastructureError as exc:
+            result.outcome, result.message = "error", str(exc)
+            if attempt < ctx.options.retries:
+                result.retries.append(Attempt(error=str(exc), stage=exc.stage,
+                                              seconds=round(time.monotonic() - started, 1)))
+                continue
+        except HarnessError as exc:
+            result.outcome, result.message = "error", str(exc)
+        except Exception as exc:  # a harness bug: still an error with its traceback, never lost
+            result.outcome = "error"
+            result.message = f"internal error: {exc!r}\n{traceback.format_exc()}"
+        break
+    result.seconds = round(sum(a.seconds for a in result.retries) + time.monotonic() - started, 1)
+    return result
+
+
+def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellResult,
+             attempt: int) -> None:
+    recipe = find_recipe(image_name)
+    image = ensure_image(recipe, log=ctx.report_dir / "image-build.log")
+    result.image_key = image.key
+    cell_dir = ctx.cell_dir(result.cell_id)
+    result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
+    suffix = f"-r{attempt}" if attempt else ""
+    name = ctx.domain_name(scenario.name, image_name) + suffix
+    machine = create_machine(image, name=name, folder=ctx.vm_root / (name), run_id=ctx.run_id,
+                             driver=ctx.driver, cpus=ctx.options.cpus,
+                             memory_mib=ctx.options.memory_mib, ssh_timeout=recipe.ssh_seconds)
+    result.vm = name
+    failed = True
+    try:
+        machine.up(timeout=recipe.boot_seconds + recipe.ssh_seconds)
+        published = publish(scenario, ctx.store, ctx.run_id)
+        result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
+                           for key, ref in published.blobs.items()}
+        agent = AgentClient(machine.connect, vm=name)
+        live = LiveCell(ctx, scenario, machine, agent, published, ready_timeout=recipe.ssh_seconds)
+        live.reopen(agent.channel)
+        agent.install()
+        result.agent_version = agent.version()
+        try:
+            _steps(live, result)
+        finally:
+            _collect(live, cell_dir)
+        failed = result.outcome != "passed"
+    finally:
+        _finish_machine(ctx, machine, image, result, cell_dir, failed)
+
+
+def _steps(live: LiveCell, result: CellResult) -> None:
+    state = CellState()
+    result.outcome, result.message = "passed", ""
+    for index, step in enumerate(live.scenario.steps):
+        record = StepRecord(index=index, kind=step.kind, title=step.title, line=step.line)
+        result.steps.append(record)
+        started = time.monotonic()
+        try:
+            HANDLERS[step.kind](live, state, step, record)
+        except InfrastructureError as exc:
+            record.outcome, record.detail = "error", str(exc)
+            raise
+        finally:
+            record.seconds = round(time.monotonic() - started, 1)
+        if record.failures:
+            record.outcome = "failed"
+            result.outcome = "failed"
+            where = f"{live.scenario.file}:{step.line}" if step.line else str(live.scenario.file)
+            result.message = f"step {index + 1} ({where}) {step.title}: " + \
+                "; ".join(record.failures)
+            for skipped in live.scenario.steps[index + 1:]:
+                result.steps.append(StepRecord(index=len(result.steps), kind=skipped.kind,
+                                               title=skipped.title, line=skipped.line,
+                                               outcome="skipped"))
+            return
+
+
+def _collect(live: LiveCell, cell_dir: Path) -> None:
+    try:
+        live.agent.collect(cell_dir)
+    except HarnessError as exc:
+        (cell_dir / "collect-error.txt").write_text(str(exc))
+
+
+def _finish_machine(ctx: RunContext, machine: VagrantMachine, image: BuiltImage,
+                    result: CellResult, cell_dir: Path, failed: bool) -> None:
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    if machine.console_log.exists():
+        shutil.copyfile(machine.console_log, cell_dir / "console.log")
+    keep = ctx.options.keep == "always" or (ctx.options.keep == "on-failure" and failed)
+    if keep:
+        result.kept = True
+        result.login = machine.login_hint()
+        (cell_dir / "LOGIN.txt").write_text(f"VM {machine.name} was kept.\n{result.login}\n")
+        return
+    try:
+        machine.destroy()
+    except CleanupErrors as exc:
+        if result.outcome == "passed":
+            result.outcome, result.message = "error", f"cleanup failed: {exc}"
+        else:
+            result.message += f"\ncleanup failed: {exc}"
+    shutil.rmtree(machine.folder, ignore_errors=True)

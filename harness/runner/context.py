@@ -1,0 +1,54 @@
+"""Per-run shared state: ids, folders, package storage and the acceleration in use."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.storage.blobs import BlobStore
+
+KEEP_CHOICES = ("never", "on-failure", "always")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    keep: str = "never"
+    retries: int = 1
+    cpus: int = 2
+    memory_mib: int = 1024
+    accel: str = "auto"  # auto | kvm | tcg
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    report_dir: Path
+    vm_root: Path
+    store: BlobStore
+    storage_port: int
+    driver: str  # vagrant-libvirt driver: "kvm" or "qemu" (TCG)
+    options: RunOptions
+
+    @property
+    def accel(self) -> str:
+        return "kvm" if self.driver == "kvm" else "tcg"
+
+    def cell_dir(self, cell_id: str) -> Path:
+        folder = self.report_dir / "cells" / _slug(cell_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def domain_name(self, scenario: str, image: str) -> str:
+        """Every libvirt object the harness makes starts with vmapp-<run id>."""
+        return f"vmapp-{self.run_id}-{_slug(scenario)[:30]}-{_slug(image)}"

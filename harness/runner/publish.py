@@ -1,0 +1,69 @@
+"""Publish a scenario's application versions: build packages, upload blobs, hand out SAS URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from harness.packages.build import build_package
+from harness.scenario.model import BlobSpec, Scenario
+from harness.storage.blobs import BlobStore
+
+
+@dataclass
+class BlobRef:
+    """A blob the harness uploaded (or a URL the user gave)."""
+
+    container: str = ""
+    name: str = ""
+    url: str = ""
+    size: int = 0
+
+    def link(self, store: BlobStore, *, expired: bool = False) -> str:
+        if self.url:
+            return self.url
+        return store.sas_url(self.container, self.name, expired=expired)
+
+
+@dataclass
+class Published:
+    container: str
+    blobs: dict[str, BlobRef] = field(default_factory=dict)  # "app@version" / "...#config"
+
+    def package(self, app: str, version: str) -> BlobRef:
+        return self.blobs[f"{app}@{version}"]
+
+    def config(self, app: str, version: str) -> BlobRef | None:
+        return self.blobs.get(f"{app}@{version}#config")
+
+
+def container_name(scenario: str, run_id: str) -> str:
+    """A valid container name (3-63 chars of a-z, 0-9, -) unique to scenario and run."""
+    digest = hashlib.sha256(f"{run_id}/{scenario}".encode()).hexdigest()[:10]
+    stem = re.sub(r"[^a-z0-9]+", "-", scenario.lower()).strip("-")[:40] or "s"
+    return f"{stem}-{digest}"
+
+
+def upload(store: BlobStore, container: str, name: str, spec: BlobSpec, version: str) -> BlobRef:
+    if spec.url:
+        return BlobRef(url=spec.url)
+    if spec.package is not None:
+        data = build_package(spec.package, version)
+    else:
+        data = (spec.content or "").encode()
+    size = store.upload(container, name, data, blob_type=spec.blob_type, pad=spec.pad)
+    return BlobRef(container=container, name=name, size=size)
+
+
+def publish(scenario: Scenario, store: BlobStore, run_id: str) -> Published:
+    published = Published(container_name(scenario.name, run_id))
+    for app in scenario.apps.values():
+        for version in app.versions.values():
+            key = f"{app.name}@{version.version}"
+            published.blobs[key] = upload(store, published.container, key, version.package,
+                                          version.version)
+            if version.config is not None:
+                published.blobs[f"{key}#config"] = upload(
+                    store, published.container, f"{key}.config", version.config, version.version)
+    return published

@@ -1,0 +1,94 @@
+"""Run a scenario x image matrix and write the reports."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.images.build import ensure_image
+from harness.images.recipe import find_recipe
+from harness.machines import libvirtd
+from harness.machines.kvm import probe_kvm
+from harness.report.html import write_html
+from harness.report.junit import write_junit
+from harness.report.results import CellResult, RunResult, write_results
+from harness.runner.cell import run_cell
+from harness.runner.context import RunContext, RunOptions, new_run_id
+from harness.scenario.model import Scenario
+from harness.settings import reports_dir, state_dir
+from harness.storage.azurite import Azurite
+from harness.storage.blobs import BlobStore
+
+Progress = Callable[[str, CellResult | None], None]
+
+
+def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[tuple[Scenario, str]]:
+    return [(s, image) for s in scenarios for image in (images or list(s.images))]
+
+
+def _choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str, str]:
+    if requested == "tcg":
+        return "qemu", "TCG requested"
+    try:
+        image = ensure_image(find_recipe(first_image))
+    except HarnessError as exc:
+        return "qemu", f"no image to probe KVM with ({exc})"
+    say(f"probing KVM by booting {first_image}'s kernel", None)
+    usable, reason = probe_kvm(image.kernel, image.initrd)
+    if requested == "kvm" and not usable:
+        raise HarnessError(f"--accel kvm requested but KVM is not usable: {reason}")
+    return ("kvm" if usable else "qemu"), reason
+
+
+def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
+               options: RunOptions | None = None, progress: Progress = lambda _m, _c: None,
+               run_id: str | None = None) -> tuple[RunResult, Path]:
+    options = options or RunOptions()
+    run_id = run_id or new_run_id()
+    report_dir = reports_dir() / run_id
+    report_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    run = RunResult(run_id=run_id, started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    host={"hostname": platform.node(), "kernel": platform.release(),
+                          "python": platform.python_version()})
+    cells = matrix(scenarios, images)
+    try:
+        libvirtd.ensure_daemons()
+        driver, run.accel_reason = _choose_driver(options.accel, cells[0][1], progress) \
+            if cells else ("qemu", "no cells")
+        run.accel = "kvm" if driver == "kvm" else "tcg"
+        progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
+        vm_root = state_dir() / "runs" / run_id
+        with Azurite(vm_root / "azurite") as azurite:
+            ctx = RunContext(run_id=run_id, report_dir=report_dir, vm_root=vm_root,
+                             store=BlobStore(azurite.account_url, azurite.account, azurite.key),
+                             storage_port=azurite.port, driver=driver, options=options)
+            for scenario, image in cells:
+                progress(f"running {scenario.name}[{image}]", None)
+                cell = run_cell(ctx, scenario, image)
+                run.cells.append(cell)
+                progress("done", cell)
+        if not any(c.kept for c in run.cells):
+            shutil.rmtree(vm_root, ignore_errors=True)
+    finally:
+        run.seconds = round(time.monotonic() - started, 1)
+        run.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        write_reports(run, report_dir)
+    return run, report_dir
+
+
+def write_reports(run: RunResult, report_dir: Path) -> None:
+    write_results(run, report_dir)
+    write_junit(run, report_dir / "junit.xml")
+    write_html(run, report_dir / "index.html")
+    latest = report_dir.parent / "latest"
+    if latest.is_symlink() or not latest.exists():
+        tmp = report_dir.parent / f".latest-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(report_dir.name)
+        tmp.replace(latest)

@@ -1,0 +1,169 @@
+"""What each scenario step does on a live VM, and how expectations are judged."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from harness.agent.client import AgentClient, Outcome, boot_id
+from harness.checks import host_for, run_check
+from harness.errors import GuestUnreachable
+from harness.machines.ssh import SshChannel
+from harness.report.results import CommandRecord, StepRecord
+from harness.runner.goal import Faults, goal_state
+from harness.scenario.model import AppExpectation, ProfileEntry, Step
+
+if TYPE_CHECKING:
+    from harness.runner.cell import LiveCell
+
+
+@dataclass
+class CellState:
+    """What the VM has been told so far."""
+
+    profile: dict[str, ProfileEntry] = field(default_factory=dict)
+    sequence: int = 0
+    outcome: Outcome | None = None
+    faults: Faults = field(default_factory=Faults)
+
+
+def commands_of(outcome: Outcome) -> list[CommandRecord]:
+    records = []
+    for op in outcome.details.get("operations", []):
+        if not op.get("command"):
+            continue
+        records.append(CommandRecord(
+            app=op["app"], version=op.get("version") or op.get("appVersion", ""),
+            operation=op.get("operation") or op.get("action", ""), command=op["command"],
+            exit_code=op.get("exitCode"), result=op.get("result", ""),
+            stdout=op.get("stdout", ""), stderr=op.get("stderr", ""),
+            rebooted=bool(op.get("endedInReboot") or op.get("interruptedByReboot"))))
+    return records
+
+
+def apply_profile(cell: LiveCell, state: CellState, record: StepRecord) -> None:
+    state.sequence += 1
+    goal = goal_state(state.sequence, cell.scenario, list(state.profile.values()),
+                      cell.published, cell.ctx.store, state.faults)
+    outcome = cell.agent.apply(goal, timeout=cell.apply_timeout, on_reconnect=cell.reopen)
+    state.outcome = outcome
+    record.commands = commands_of(outcome)
+    record.extension_status = outcome.extension_status
+    record.extension_message = outcome.message
+    record.boot_ids = outcome.reboots
+
+
+def do_deploy(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    for entry in step.profile:
+        state.profile[entry.app] = entry
+    apply_profile(cell, state, record)
+
+
+def do_remove(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    for app in step.apps:
+        state.profile.pop(app, None)
+    apply_profile(cell, state, record)
+
+
+def do_reboot(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    before = boot_id(cell.agent.channel)
+    try:
+        cell.agent.channel.run("systemctl reboot", timeout=10)
+    except GuestUnreachable:
+        pass  # the connection may drop before the command returns
+
+    def rebooted() -> bool:
+        try:
+            channel = cell.agent.reconnect()
+        except GuestUnreachable:
+            return False
+        return boot_id(channel) != before
+
+    deadline = time.monotonic() + cell.ready_timeout
+    while not rebooted():
+        if time.monotonic() > deadline:
+            raise GuestUnreachable(stage="reboot", vm=cell.machine.name,
+                                   detail="guest did not come back with a new boot id")
+        time.sleep(2)
+    cell.reopen(cell.agent.channel)
+    record.boot_ids = [boot_id(cell.agent.channel)]
+
+
+def do_fault(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    app, _, version = step.fault_target.partition("@")
+    if step.fault in ("blob-missing", "sas-expired"):
+        versions = [version] if version else list(cell.scenario.apps[app].versions)
+        for v in versions:
+            if step.fault == "blob-missing":
+                blob = cell.published.package(app, v)
+                cell.ctx.store.delete(blob.container, blob.name)
+            else:
+                state.faults.expired.add(f"{app}@{v}")
+        record.detail = f"{step.fault} for {app}@{', '.join(versions)}"
+    elif step.fault == "network-cut":
+        assert isinstance(cell.agent.channel, SshChannel)
+        cell.agent.channel.close_forward(cell.ctx.storage_port)
+        state.faults.network_cut = True
+    else:
+        state.faults.network_cut = False
+        cell.agent.channel.forward_to_host(cell.ctx.storage_port)
+
+
+def _judge_app(state: CellState, want: AppExpectation) -> tuple[str, str, bool]:
+    outcome = state.outcome
+    body = outcome.message_body if outcome else {}
+    current = {a["applicationName"]: a for a in body.get("CurrentState", [])}
+    actions = {a["applicationName"]: a for a in body.get("ActionsPerformed", [])}
+    seen = current.get(want.app) or actions.get(want.app)
+    expected, actual, ok = [], [], True
+    if want.present is not None:
+        expected.append(f"present={want.present}")
+        actual.append(f"present={want.app in current}")
+        ok &= (want.app in current) == want.present
+    if want.version is not None:
+        got = seen["version"] if seen else None
+        expected.append(f"version={want.version}")
+        actual.append(f"version={got}")
+        ok &= got == want.version
+    result = seen["result"] if seen else "<not in status>"
+    if want.result is not None:
+        expected.append(f"result={want.result!r}")
+        ok &= result == want.result
+    if want.result_contains is not None:
+        expected.append(f"result contains {want.result_contains!r}")
+        ok &= want.result_contains in result
+    actual.append(f"result={result!r}")
+    return f"{want.app}: " + ", ".join(expected), f"{want.app}: " + ", ".join(actual), ok
+
+
+def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    if step.extension is not None:
+        got = state.outcome.extension_status if state.outcome else "<no goal state yet>"
+        _note(record, f"extension status = {step.extension}", f"extension status = {got}",
+              got == step.extension)
+    for want in step.app_expectations:
+        _note(record, *_judge_app(state, want))
+    if step.checks:
+        host = host_for(cell.agent.channel, cell.machine.name)
+        for check in step.checks:
+            for result in run_check(host, check):
+                where = f" (line {check.line})" if check.line else ""
+                _note(record, f"{result.title}: {result.expected}{where}",
+                      f"{result.title}: {result.actual}", result.passed)
+
+
+def _note(record: StepRecord, expected: str, actual: str, ok: bool) -> None:
+    record.expected.append(expected)
+    record.actual.append(actual)
+    if not ok:
+        record.failures.append(f"{expected}, got {actual.split(': ', 1)[-1]}")
+
+
+def do_wait(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    time.sleep(step.seconds)
+
+
+HANDLERS = {"deploy": do_deploy, "update": do_deploy, "remove": do_remove, "reboot": do_reboot,
+            "fault": do_fault, "expect": do_expect, "wait": do_wait}
+

@@ -1,0 +1,121 @@
+"""Scenario objects the runner executes; built only from validated files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.packages.build import PackageSpec
+
+
+@dataclass(frozen=True)
+class BlobSpec:
+    """Where a package or config comes from: built from repo sources, inline text, or a URL."""
+
+    package: PackageSpec | None = None
+    content: str | None = None
+    url: str | None = None
+    blob_type: str = "BlockBlob"
+    pad: bool = True
+
+
+@dataclass(frozen=True)
+class VersionDef:
+    app: str
+    version: str
+    package: BlobSpec
+    install: str
+    remove: str
+    update: str | None = None
+    config: BlobSpec | None = None
+    package_file_name: str | None = None
+    config_file_name: str | None = None
+    exclude_from_latest: bool = False
+    end_of_life_date: str | None = None
+    target_regions: tuple[dict[str, Any], ...] = ()
+    script_behavior_after_reboot: str = "None"
+
+
+@dataclass(frozen=True)
+class AppDef:
+    name: str
+    os: str
+    versions: dict[str, VersionDef]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    app: str
+    version: str  # "latest" or Major.Minor.Patch
+    order: int | None = None
+    treat_failure_as_deployment_failure: bool = False
+    enable_automatic_upgrade: bool = False
+    config: BlobSpec | None = None
+    tags: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One testinfra check: ``kind`` (file/command/package/service/user), target and wanted."""
+
+    kind: str
+    target: str
+    wanted: dict[str, Any]
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class AppExpectation:
+    app: str
+    version: str | None = None
+    result: str | None = None
+    result_contains: str | None = None
+    present: bool | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step; ``kind`` is deploy/remove/update/reboot/fault/expect/wait."""
+
+    kind: str
+    line: int | None
+    profile: tuple[ProfileEntry, ...] = ()
+    apps: tuple[str, ...] = ()
+    fault: str = ""
+    fault_target: str = ""
+    seconds: float = 0.0
+    extension: str | None = None
+    app_expectations: tuple[AppExpectation, ...] = ()
+    checks: tuple[Check, ...] = ()
+    service_error: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self.kind == "deploy":
+            return "deploy " + ", ".join(f"{p.app}@{p.version}" for p in self.profile)
+        if self.kind in ("remove", "update"):
+            return f"{self.kind} " + ", ".join(self.apps or [p.app for p in self.profile])
+        if self.kind == "fault":
+            return f"fault {self.fault} {self.fault_target}".strip()
+        if self.kind == "wait":
+            return f"wait {self.seconds:g}s"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    file: Path
+    description: str
+    images: tuple[str, ...]
+    location: str
+    vm_location: str
+    apps: dict[str, AppDef]
+    steps: tuple[Step, ...]
+    markers: tuple[str, ...] = ()
+    command_timeout: int = 900
+    interpreter: str = "/bin/sh"
+    config_naming: str = "underscore"
+    notes: dict[str, Any] = field(default_factory=dict)
