@@ -100,7 +100,8 @@ class AgentClient:
         first_boot = boot_id(self.channel)
         unit = f"vmapp-apply-{seq}"
         started = self.channel.run(
-            f"systemd-run --unit={unit} --collect --quiet {self.agent('apply ' + path)}")
+            f"systemd-run --unit={unit} --collect --quiet -p KillMode=process "
+            f"{self.agent('apply ' + path)}")
         if started.exit_code != 0:
             raise InfrastructureError(stage="start agent", vm=self.vm,
                                       detail=started.error_text.strip())

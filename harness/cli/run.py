@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="retries of infrastructure errors, each in a fresh VM (default 1)")
     p.add_argument("-k", dest="select", default="",
                    help="only scenarios whose name contains this text")
+    p.add_argument("-m", dest="marker", default="",
+                   help="only scenarios carrying this marker (see each file's `markers`)")
     p.set_defaults(handler=handle)
 
 
@@ -48,7 +50,8 @@ def _say(message: str, cell: CellResult | None) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     files = scenario_files(args.scenarios or DEFAULT_SCENARIOS)
-    scenarios = [s for s in load_all(files) if args.select in s.name]
+    scenarios = [s for s in load_all(files)
+                 if args.select in s.name and (not args.marker or args.marker in s.markers)]
     if not scenarios:
         print("vmapp: no scenarios selected", file=sys.stderr)
         return 2

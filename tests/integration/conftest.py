@@ -1,0 +1,49 @@
+"""Integration tests boot real VMs (TCG here, KVM where a probe boot works).
+
+Each test runs through the same runner `vmapp run` uses, into a report folder under pytest's
+tmp dir, and checks afterwards that libvirt holds no domain or volume of that run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.machines import libvirtd
+from harness.report.results import RunResult
+from harness.runner.context import RunOptions
+from harness.runner.run import run_matrix
+from harness.scenario.load import load_all
+from harness.settings import REPO_ROOT
+
+RunScenarios = Callable[..., tuple[RunResult, Path]]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def run_scenarios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunScenarios]:
+    monkeypatch.setenv("VMAPP_REPORTS_DIR", str(tmp_path / "reports"))
+    runs: list[str] = []
+
+    def run(*files: str, **options: object) -> tuple[RunResult, Path]:
+        scenarios = load_all([REPO_ROOT / f for f in files])
+        result, folder = run_matrix(scenarios, options=RunOptions(**options),  # type: ignore[arg-type]
+                                    progress=lambda m, c: print(m, c.outcome if c else ""))
+        runs.append(result.run_id)
+        return result, folder
+
+    yield run
+    conn = libvirtd.open_connection()
+    try:
+        for run_id in runs:
+            left = [d for d in libvirtd.harness_domains(conn) if run_id in d]
+            volumes = [v for v in libvirtd.leftover_volumes(conn) if run_id in v]
+            assert not left and not volumes, f"run {run_id} left {left} {volumes}"
+    finally:
+        conn.close()
