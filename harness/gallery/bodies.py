@@ -1,0 +1,112 @@
+"""Reading request bodies the way ARM does: typed fields, and errors that name the parameter.
+
+Parameter paths are written like the seeds' error rows, e.g.
+``galleryApplicationVersion.properties.publishingProfile.replicaCount``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from harness.gallery.errors import fail
+from harness.gallery.names import parse_datetime
+
+Json = dict[str, Any]
+
+
+def _show(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def obj(parent: Mapping[str, Any], key: str, path: str) -> Json:
+    """A nested object; absent or null is an empty object."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
+                   parameter=f"{path}.{key}", reason="expected an object")
+    return value
+
+
+def opt_str(parent: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = parent.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
+                   parameter=f"{path}.{key}", reason="expected a string")
+    return value
+
+
+def req_str(parent: Mapping[str, Any], key: str, path: str) -> str:
+    value = opt_str(parent, key, path)
+    if value is None or value == "":
+        raise fail("missing_parameter", f"{path}.{key}", parameter=f"{path}.{key}")
+    return value
+
+
+def opt_bool(parent: Mapping[str, Any], key: str, path: str) -> bool | None:
+    value = parent.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
+                   parameter=f"{path}.{key}", reason="expected true or false")
+    return value
+
+
+def opt_int(parent: Mapping[str, Any], key: str, path: str) -> int | None:
+    value = parent.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
+                   parameter=f"{path}.{key}", reason="expected an integer")
+    return value
+
+
+def opt_list(parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
+                   parameter=f"{path}.{key}", reason="expected an array")
+    return value
+
+
+def opt_date(parent: Mapping[str, Any], key: str, path: str) -> datetime | None:
+    text = opt_str(parent, key, path)
+    if text is None:
+        return None
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise fail("invalid_value", f"{path}.{key}", value=text, parameter=f"{path}.{key}",
+                   reason="expected an ISO 8601 date-time")
+    return parsed
+
+
+def one_of(parent: Mapping[str, Any], key: str, path: str, allowed: tuple[str, ...],
+           default: str | None = None) -> str | None:
+    """A string enum, matched case-insensitively and returned in its canonical spelling."""
+    value = opt_str(parent, key, path)
+    if value is None:
+        return default
+    for choice in allowed:
+        if choice.lower() == value.lower():
+            return choice
+    raise fail("invalid_value", f"{path}.{key}", value=value, parameter=f"{path}.{key}",
+               reason="expected one of " + ", ".join(allowed))
+
+
+def merge(base: Any, patch: Any) -> Any:
+    """JSON merge (PATCH): objects merge key by key, anything else replaces."""
+    if not isinstance(base, dict) or not isinstance(patch, dict):
+        return patch
+    merged = dict(base)
+    for key, value in patch.items():
+        merged[key] = merge(base.get(key), value) if key in base else value
+    return merged

@@ -1,0 +1,183 @@
+"""Image definitions and image versions (seeds 003, 004): what is required, what may change.
+
+Seed 003 lists what can change after creation: for definitions the recommended vCPUs and
+memory, description, end-of-life date and release notes; for versions the replica counts,
+target regions, exclude-from-latest and end-of-life date.  Everything else is immutable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.gallery.bodies import (
+    Json,
+    obj,
+    one_of,
+    opt_bool,
+    opt_date,
+    opt_int,
+    opt_list,
+    opt_str,
+    req_str,
+)
+from harness.gallery.errors import fail
+from harness.gallery.names import region_key
+from harness.gallery.replication import Publishing
+from harness.gallery.validation import OS_TYPES, check_uri
+
+DEF = "galleryImage.properties"
+VER = "galleryImageVersion.properties"
+SECURITY_TYPES = ("ConfidentialVMSupported", "ConfidentialVM", "TrustedLaunchSupported",
+                  "TrustedLaunch", "TrustedLaunchAndConfidentialVmSupported")
+PRIVATE_ONLY_SECURITY = ("ConfidentialVM", "TrustedLaunch")
+FEATURE_VALUES: dict[str, tuple[str, ...]] = {
+    "IsHibernateSupported": ("True", "False"),
+    "IsAcceleratedNetworkSupported": ("True", "False"),
+    "DiskControllerTypes": ("SCSI", "SCSI,NVMe", "NVMe,SCSI", "NVMe"),
+    "SecurityType": SECURITY_TYPES,
+}
+IMMUTABLE_DEFINITION = ("identifier", "osType", "osState", "hyperVGeneration", "architecture",
+                        "features", "eula", "privacyStatementUri", "purchasePlan", "disallowed")
+FULL_DISK_GB = 1024  # seed 004: any disk attached to the image must be <= 1 TB
+SHALLOW_DISK_GB = 32 * 1024  # seed 003: shallow replication allows images up to 32 TB
+
+
+@dataclass(frozen=True)
+class DefinitionFields:
+    os_type: str
+    os_state: str
+    hyper_v_generation: str
+    publisher: str
+    offer: str
+    sku: str
+    security_type: str | None
+
+
+def _features(props: Mapping[str, Any], generation: str) -> str | None:
+    security: str | None = None
+    for index, item in enumerate(opt_list(props, "features", DEF)):
+        path = f"{DEF}.features[{index}]"
+        if not isinstance(item, dict):
+            raise fail("invalid_value", path, value=item, parameter=path,
+                       reason="expected an object")
+        name = req_str(item, "name", path)
+        allowed = FEATURE_VALUES.get(name)
+        value = one_of(item, "value", path, allowed) if allowed else opt_str(item, "value", path)
+        if name == "SecurityType":
+            security = value
+    if security and security != "ConfidentialVMSupported" and generation != "V2":
+        raise fail("invalid_value", f"{DEF}.hyperVGeneration", value=generation,
+                   parameter=f"{DEF}.hyperVGeneration",
+                   reason=f"SecurityType '{security}' requires hyperVGeneration V2")
+    return security
+
+
+def _recommended(props: Mapping[str, Any]) -> None:
+    recommended = obj(props, "recommended", DEF)
+    for key in ("vCPUs", "memory"):
+        bounds = obj(recommended, key, f"{DEF}.recommended")
+        path = f"{DEF}.recommended.{key}"
+        low, high = opt_int(bounds, "min", path), opt_int(bounds, "max", path)
+        for name, value in (("min", low), ("max", high)):
+            if value is not None and value < 1:
+                raise fail("invalid_value", f"{path}.{name}", value=value,
+                           parameter=f"{path}.{name}", reason="expected at least 1")
+        if low is not None and high is not None and low > high:
+            raise fail("invalid_value", f"{path}.min", value=low, parameter=f"{path}.min",
+                       reason=f"min must not exceed max ({high})")
+
+
+def parse_definition(body: Mapping[str, Any]) -> DefinitionFields:
+    props = obj(body, "properties", "galleryImage")
+    identifier = obj(props, "identifier", DEF)
+    publisher = req_str(identifier, "publisher", f"{DEF}.identifier")
+    offer = req_str(identifier, "offer", f"{DEF}.identifier")
+    sku = req_str(identifier, "sku", f"{DEF}.identifier")
+    os_type = one_of(props, "osType", DEF, OS_TYPES)
+    os_state = one_of(props, "osState", DEF, ("Generalized", "Specialized"))
+    for key, value in (("osType", os_type), ("osState", os_state)):
+        if value is None:
+            raise fail("missing_parameter", f"{DEF}.{key}", parameter=f"{DEF}.{key}")
+    assert os_type is not None and os_state is not None
+    generation = one_of(props, "hyperVGeneration", DEF, ("V1", "V2"), "V1")
+    assert generation is not None
+    one_of(props, "architecture", DEF, ("x64", "Arm64"))
+    opt_str(props, "description", DEF)
+    opt_date(props, "endOfLifeDate", DEF)
+    for key in ("eula", "privacyStatementUri", "releaseNoteUri"):
+        check_uri(props, key, DEF)
+    _recommended(props)
+    security = _features(props, generation)
+    return DefinitionFields(os_type, os_state, generation, publisher, offer, sku, security)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def check_definition_update(old: Json, new: Json) -> None:
+    """Only recommended vCPUs/memory, description, end of life and release notes may change."""
+    defaults = {"hyperVGeneration": "V1"}
+    for key in IMMUTABLE_DEFINITION:
+        before, after = old.get(key, defaults.get(key)), new.get(key, defaults.get(key))
+        if _canonical(before) != _canonical(after):
+            raise fail("property_change", f"{DEF}.{key}", parameter=f"{DEF}.{key}")
+
+
+@dataclass(frozen=True)
+class VersionFields:
+    shallow: bool
+    storage_profile: Json
+    allow_replicated_location_deletion: bool
+
+
+def _disks(storage: Json) -> list[tuple[str, Json]]:
+    disks = [("osDiskImage", obj(storage, "osDiskImage", f"{VER}.storageProfile"))]
+    for index, item in enumerate(opt_list(storage, "dataDiskImages", f"{VER}.storageProfile")):
+        if isinstance(item, dict):
+            disks.append((f"dataDiskImages[{index}]", item))
+    return disks
+
+
+def parse_image_version(body: Mapping[str, Any], location: str,
+                        publishing: Publishing) -> VersionFields:
+    props = obj(body, "properties", "galleryImageVersion")
+    profile = obj(props, "publishingProfile", VER)
+    mode = one_of(profile, "replicationMode", f"{VER}.publishingProfile", ("Full", "Shallow"),
+                  "Full")
+    storage = obj(props, "storageProfile", VER)
+    source = obj(storage, "source", f"{VER}.storageProfile")
+    disks = _disks(storage)
+    os_source = obj(disks[0][1], "source", f"{VER}.storageProfile.osDiskImage")
+    if not (source.get("id") or source.get("virtualMachineId") or os_source):
+        parameter = f"{VER}.storageProfile.source.id"
+        raise fail("missing_parameter", parameter, parameter=parameter)
+    limit = SHALLOW_DISK_GB if mode == "Shallow" else FULL_DISK_GB
+    for name, disk in disks:
+        size = opt_int(disk, "sizeInGB", f"{VER}.storageProfile.{name}")
+        if size is not None and size > limit:
+            raise fail("disk_too_big", f"{VER}.storageProfile.{name}.sizeInGB", disk=name,
+                       size=size, mode=str(mode).lower(), limit=limit)
+    if mode == "Shallow" and any(t.key != region_key(location) for t in publishing.targets):
+        raise fail("shallow_regions", f"{VER}.publishingProfile.targetRegions",
+                   location=location)
+    safety = obj(props, "safetyProfile", VER)
+    allow = opt_bool(safety, "allowDeletionOfReplicatedLocations", f"{VER}.safetyProfile")
+    return VersionFields(mode == "Shallow", storage, allow is not False)
+
+
+def check_image_version_update(old: VersionFields, new: VersionFields) -> None:
+    if _canonical(old.storage_profile) != _canonical(new.storage_profile):
+        raise fail("property_change", f"{VER}.storageProfile",
+                   parameter=f"{VER}.storageProfile")
+    if old.shallow != new.shallow:
+        parameter = f"{VER}.publishingProfile.replicationMode"
+        raise fail("property_change", parameter, parameter=parameter)

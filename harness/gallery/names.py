@@ -1,0 +1,80 @@
+"""Names the service accepts: version numbers, resource names, region names, dates.
+
+Kept apart from the rules so that scenarios can check a name without building a gallery.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+INT32_MAX = 2_147_483_647
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# Seeds (how-to REST table): <= 117 characters of letters, digits, '-', '.', '_'; no final '.'
+_APPLICATION = re.compile(r"^[A-Za-z0-9._-]{1,117}$")
+# Real service (beyond the seeds): galleries allow '.' and '_' only inside, no '-', <= 80.
+_GALLERY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]{0,78}[A-Za-z0-9])?$")
+# Real service: image definitions like applications but at most 80 characters.
+_IMAGE = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+
+
+@dataclass(frozen=True, order=True)
+class VersionNumber:
+    """``Major.Minor.Patch``; ordering is the service's "latest" ordering."""
+
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+def parse_version(text: str) -> VersionNumber | None:
+    """The number, or None when ``text`` is not three int32 parts (0..2,147,483,647)."""
+    match = _VERSION.match(text)
+    if not match:
+        return None
+    parts = [int(p) for p in match.groups()]
+    if any(p > INT32_MAX for p in parts):
+        return None
+    return VersionNumber(*parts)
+
+
+def valid_application_name(name: str) -> bool:
+    return bool(_APPLICATION.match(name)) and not name.endswith(".")
+
+
+def valid_image_name(name: str) -> bool:
+    return bool(_IMAGE.match(name)) and not name.endswith(".")
+
+
+def valid_gallery_name(name: str) -> bool:
+    return bool(_GALLERY.match(name))
+
+
+def region_key(name: str) -> str:
+    """ARM's normalised location: "East US" and "eastus" are the same region."""
+    return name.replace(" ", "").lower()
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """ISO 8601 date or date-time (``Z`` or offset; naive means UTC), as ARM accepts them."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value), time())
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """ARM's rendering of a date-time: ``2020-01-01T00:00:00+00:00``."""
+    return value.astimezone(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,113 @@
+"""Turning references into concrete versions, with the seeds' rows for each way it can fail.
+
+Order of the checks for a packageReferenceId (seed 000's rows):
+1. the referenced subscription has no application definitions at all -> "Storage account in
+   the arguments doesn't exist." (its description: "There are no applications for this
+   subscription");
+2. the gallery, application or version does not exist (or is marked for deletion) -> "The
+   platform image {image} isn't available ..." with the reference as written;
+3. the caller's subscription may not read it -> "Subscription not authorized to access this
+   image.";
+4. the version is not replicated (completed) in the VM's region -> "The gallery image {image}
+   is not available in {region} region ...".
+Gallery image references (``storageProfile.imageReference.id``) use rows 2-4 the same way.
+"""
+
+from __future__ import annotations
+
+from harness.gallery.core import Core
+from harness.gallery.errors import fail
+from harness.gallery.latest import latest
+from harness.gallery.names import region_key
+from harness.gallery.replication import COMPLETED, RegionReplication
+from harness.gallery.resources import (
+    AppEntry,
+    ApplicationDefinition,
+    ApplicationVersion,
+    ImageDefinition,
+    ImageVersion,
+    ResolvedApplication,
+)
+from harness.gallery.routes import Route, parse_reference
+
+LATEST = "latest"
+
+
+def _replicated(replication: dict[str, RegionReplication], region: str) -> bool:
+    state = replication.get(region_key(region))
+    return state is not None and state.state == COMPLETED
+
+
+def resolve_entry(core: Core, entry: AppEntry, *, region: str, caller: str,
+                  tenant: str | None = None, target: str = "") -> ResolvedApplication:
+    reference = entry.package_reference_id
+    route = parse_reference(reference, ("applicationVersion",))
+    if route is None:
+        raise fail("invalid_reference", target, value=reference, parameter=target or "reference",
+                   what="gallery application version")
+    has_apps = any(isinstance(r, ApplicationDefinition) and not r.deleting
+                   and r.subscription.lower() == route.subscription.lower()
+                   for r in core.resources.values())
+    if not has_apps:
+        raise fail("no_applications", target)
+    app_route = Route("application", route.subscription, route.resource_group, route.gallery,
+                      route.definition)
+    app = core.find_as(app_route.id, ApplicationDefinition)
+    if app is None or app.deleting or core.gallery_of(app).deleting:
+        raise fail("image_not_available", target, image=reference)
+    versions: list[ApplicationVersion] = core.versions_of(app.key)
+    pinned = route.version.lower() != LATEST
+    version: ApplicationVersion | None
+    if pinned:
+        version = core.find_as(route.id, ApplicationVersion)
+        if version is None or version.deleting:
+            raise fail("image_not_available", target, image=reference)
+    else:
+        version = latest(versions, region_key(region))
+    if not core.authorized(caller, tenant, version or app):
+        raise fail("not_authorized", target)
+    if version is None:
+        if latest(versions) is None:
+            raise fail("image_not_available", target, image=reference)
+        raise fail("not_in_region", target, image=reference, region=region)
+    if not _replicated(version.replication, region):
+        raise fail("not_in_region", target, image=reference, region=region)
+    link = entry.configuration_reference or version.package.default_configuration_link
+    return ResolvedApplication(
+        entry=entry, application=app.name, version=version.name, version_id=version.id,
+        nested=version.nested, os_type=app.os_type, package=version.package,
+        configuration_link=link, pinned=pinned, end_of_life=version.publishing.end_of_life,
+    )
+
+
+def resolve_image(core: Core, reference: str, *, region: str, caller: str,
+                  tenant: str | None = None, target: str = ""
+                  ) -> tuple[ImageDefinition, ImageVersion] | None:
+    """The gallery image a VM names; None when the reference is not a gallery image."""
+    if "/galleries/" not in reference.lower():
+        return None
+    route = parse_reference(reference, ("image", "imageVersion"))
+    if route is None:
+        raise fail("invalid_reference", target, value=reference, parameter=target,
+                   what="gallery image")
+    definition = core.find_as(Route("image", route.subscription, route.resource_group,
+                                    route.gallery, route.definition).id, ImageDefinition)
+    if definition is None or definition.deleting or core.gallery_of(definition).deleting:
+        raise fail("image_not_available", target, image=reference)
+    versions: list[ImageVersion] = core.versions_of(definition.key)
+    version: ImageVersion | None
+    if route.kind == "imageVersion" and route.version.lower() != LATEST:
+        version = core.find_as(route.id, ImageVersion)
+        if version is None or version.deleting:
+            raise fail("image_not_available", target, image=reference)
+    else:
+        version = latest(versions, region_key(region))
+    if not core.authorized(caller, tenant, version or definition):
+        raise fail("not_authorized", target)
+    if version is None:
+        if latest(versions) is None:
+            raise fail("image_not_available", target, image=reference)
+        raise fail("not_in_region", target, image=reference, region=region)
+    if not _replicated(version.replication, region):
+        raise fail("not_in_region", target, image=reference, region=region)
+    return definition, version
