@@ -121,13 +121,13 @@ class Core:
             raise fail("parent_not_found", parent="/".join(names[:len(chain) + 1]))
         for ancestor in chain:
             if ancestor.deleting:
-                raise fail("marked_for_deletion", operation=operation,
+                raise fail("marked_for_deletion", operation_name=operation,
                            application=ancestor.nested)
         return chain[-1]
 
     def not_deleting(self, resource: Resource | None, operation: str) -> None:
         if resource is not None and resource.deleting:
-            raise fail("marked_for_deletion", operation=operation, application=resource.nested)
+            raise fail("marked_for_deletion", operation_name=operation, application=resource.nested)
 
     def require(self, route: Route) -> Resource:
         found = self.find(route.id)

@@ -75,8 +75,9 @@ SEED_ROWS: tuple[Row, ...] = (
         "The gallery application version url {url} cannot be accessed due to the following "
         "error: {error_description}. " + _STORAGE_HINT),
     Row("marked_for_deletion", "Conflict", 409,
-        "Operation {operation} is not allowed on {application} since it is marked for deletion. "
-        "You can only retry the Delete operation (or wait for an ongoing one to complete)."),
+        "Operation {operation_name} is not allowed on {application} since it is marked for "
+        "deletion. You can only retry the Delete operation (or wait for an ongoing one to "
+        "complete)."),
     Row("replica_count_out_of_range", "InvalidParameter", 400,
         "The value {value} of parameter '{parameter}' is out of range. "
         "The value must be between {low} and {high}, inclusive."),
