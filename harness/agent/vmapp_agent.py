@@ -50,8 +50,9 @@ WINDOWS_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerWindows"
 SCHEMA_VERSION = 1  # of the details, journal and registry files
 OUTPUT_TAIL_BYTES = 64 * 1024
 DEFAULT_COMMAND_TIMEOUT = 900.0
-DOWNLOAD_ATTEMPTS = 3
+DEFAULT_DOWNLOAD_RETRY_SECONDS = 120
 DOWNLOAD_BACKOFF_SECONDS = 0.5
+DOWNLOAD_BACKOFF_MAX_SECONDS = 5.0
 MAX_COMMAND_CHARS = 4096
 LINUX_INTERPRETERS = ("/bin/sh", "/bin/bash")
 WINDOWS_INTERPRETERS = ("cmd.exe",)
@@ -209,7 +210,7 @@ class Layout:
 # Goal state
 
 TOP_FIELDS = ("sequenceNumber", "os", "options", "applications")
-OPTION_FIELDS = ("interpreter", "configNaming", "commandTimeoutSeconds")
+OPTION_FIELDS = ("interpreter", "configNaming", "commandTimeoutSeconds", "downloadRetrySeconds")
 # field -> (kind, required, default); kinds ending in "?" also accept null ("" counts as null)
 APP_FIELDS: dict[str, tuple[str, bool, Any]] = {
     "name": ("name", True, None),
@@ -279,7 +280,11 @@ def _validate_options(raw: Any, os_name: str, errors: list[str]) -> dict[str, An
     timeout = raw.get("commandTimeoutSeconds", DEFAULT_COMMAND_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         errors.append("options.commandTimeoutSeconds: must be a positive number")
-    return {"interpreter": interpreter, "configNaming": naming, "commandTimeoutSeconds": timeout}
+    retry = raw.get("downloadRetrySeconds", DEFAULT_DOWNLOAD_RETRY_SECONDS)
+    if isinstance(retry, bool) or not isinstance(retry, (int, float)) or retry < 0:
+        errors.append("options.downloadRetrySeconds: must be a number >= 0")
+    return {"interpreter": interpreter, "configNaming": naming, "commandTimeoutSeconds": timeout,
+            "downloadRetrySeconds": retry}
 
 
 def _validate_app(index: int, raw: Any, errors: list[str]) -> dict[str, Any]:
@@ -359,17 +364,25 @@ def config_file_name(app: dict[str, Any], naming: str) -> str:
 # Downloads
 
 
-def download(url: str, dest: Path) -> int:
+def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS
+             ) -> int:
     """Stream ``url`` to ``dest`` and return the byte count.
 
-    Connection errors and HTTP 5xx/408/429 are retried (storage throttles, replicas come and go);
-    other 4xx answers such as 403 (bad SAS) and 404 (no blob) are final.  The message names the
-    HTTP status, since that is what tells a user which link is wrong.
+    Connection errors and HTTP 5xx/408/429 are retried with backoff for ``retry_seconds`` (storage
+    throttles, and right after a boot the network may not be up yet); other 4xx answers such as
+    403 (bad SAS) and 404 (no blob) are final.  The message names the HTTP status, since that is
+    what tells a user which link is wrong.
     """
     problem = ""
-    for attempt in range(DOWNLOAD_ATTEMPTS):
+    deadline = time.monotonic() + retry_seconds
+    attempt = 0
+    while True:
         if attempt:
-            time.sleep(DOWNLOAD_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            pause = min(DOWNLOAD_BACKOFF_SECONDS * 2 ** (attempt - 1), DOWNLOAD_BACKOFF_MAX_SECONDS)
+            if time.monotonic() + pause > deadline:
+                break
+            time.sleep(pause)
+        attempt += 1
         try:
             return _fetch(url, dest)
         except urllib.error.HTTPError as exc:
@@ -944,7 +957,8 @@ class Agent:
                                       "path": str(folder / name), "bytes": None, "error": None}
             step["downloads"].append(record)
             try:
-                record["bytes"] = download(url, folder / name)
+                record["bytes"] = download(url, folder / name,
+                                           float(self.options["downloadRetrySeconds"]))
             except DownloadError as exc:
                 record["error"] = str(exc)
                 raise DownloadError(f"Error downloading {kind} from '{redact_url(url)}': "

@@ -47,7 +47,7 @@ def test_settings_mrseq_and_registry(guest: Guest) -> None:
     settings = json.loads((guest.ext / "config" / "7.settings").read_text())
     assert settings["sequenceNumber"] == 7
     assert settings["options"] == {"interpreter": "/bin/sh", "configNaming": "underscore",
-                                   "commandTimeoutSeconds": 900.0}
+                                   "commandTimeoutSeconds": 900.0, "downloadRetrySeconds": 120}
     assert settings["applications"] == [app]
     assert (guest.ext / "mrseq").read_text() == "7"
     entry = guest.registry()["go"]

@@ -23,7 +23,7 @@ def minimal() -> dict[str, Any]:
 def test_minimal_goal_state_gets_the_seed_defaults() -> None:
     goal = validate_goal_state(minimal(), "linux")
     assert goal["options"] == {"interpreter": "/bin/sh", "configNaming": "underscore",
-                               "commandTimeoutSeconds": 900.0}
+                               "commandTimeoutSeconds": 900.0, "downloadRetrySeconds": 120}
     app = goal["applications"][0]
     assert (app["order"], app["configUrl"], app["update"], app["packageFileName"]) == (
         None, None, None, None)

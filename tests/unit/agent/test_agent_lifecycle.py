@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from agent_guest import Guest
 
@@ -264,11 +267,51 @@ def test_connection_refused_fails_the_app(guest: Guest) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     app = guest.app("go", packageUrl=f"http://127.0.0.1:{port}/go")
-    guest.apply(guest.goal(1, [app]))
+    started = time.monotonic()
+    guest.apply(guest.goal(1, [app], downloadRetrySeconds=2))
+    assert 1.0 < time.monotonic() - started < 30, "refused connections are retried for a while"
     result = guest.results(1)["go"]
     assert result.startswith(f"Install FAILED Error downloading package from 'http://127.0.0.1:"
                              f"{port}/go': connection failed:")
     assert "Connection refused" in result
+
+
+def test_download_waits_for_storage_that_comes_up_late(guest: Guest) -> None:
+    """After a reboot the agent resumes before the host reopens the storage route."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    payload = b"late package"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    servers: list[http.server.HTTPServer] = []
+
+    def start_late() -> None:
+        time.sleep(2.0)  # connections are refused until then: nothing listens on the port
+        servers.append(http.server.HTTPServer(("127.0.0.1", port), Handler))
+        servers[0].serve_forever()
+
+    starter = threading.Thread(target=start_late, daemon=True)
+    starter.start()
+    try:
+        app = guest.app("late", install="true", packageUrl=f"http://127.0.0.1:{port}/late")
+        guest.apply(guest.goal(1, [app], downloadRetrySeconds=30))
+    finally:
+        while not servers and starter.is_alive():
+            time.sleep(0.1)
+        servers[0].shutdown()
+        servers[0].server_close()
+    assert guest.results(1)["late"] == "Install SUCCESS"
+    assert (guest.app_dir("late", "1.0.0") / "late").read_bytes() == payload
 
 
 def test_config_download_failure_names_the_config(guest: Guest) -> None:
