@@ -113,7 +113,7 @@ class AgentClient:
                 if current != first_boot and current not in boots:
                     boots.append(current)
                 if self._finished(seq, unit):
-                    return self._outcome(seq, boots)
+                    return self._outcome(seq, first_boot, boots)
             except GuestUnreachable:
                 self._wait_for_guest(deadline)
                 on_reconnect(self.channel)
@@ -145,9 +145,15 @@ class AgentClient:
         status = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.status"))
         return bool(status[0]["status"]["status"] != "transitioning")
 
-    def _outcome(self, seq: int, boots: list[str]) -> Outcome:
+    def _outcome(self, seq: int, first_boot: str, observed: list[str]) -> Outcome:
         status = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.status"))
         details = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.details.json"))
+        # Boots the deployment spanned: those the agent journalled per command, plus those the
+        # host saw while polling (a reboot between polls is still in the agent's records).
+        recorded = [op.get(key) for op in details.get("operations", [])
+                    for key in ("bootId", "finishedBootId")]
+        boots = [b for b in dict.fromkeys([*recorded, *observed, details.get("bootId")])
+                 if b and b != first_boot]
         return Outcome(sequence=seq, status=status, details=details, reboots=boots)
 
     def collect(self, dest: Path) -> None:

@@ -142,6 +142,10 @@ def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
         got = state.outcome.extension_status if state.outcome else "<no goal state yet>"
         _note(record, f"extension status = {step.extension}", f"extension status = {got}",
               got == step.extension)
+    if step.reboots is not None:
+        seen = len(state.outcome.reboots) if state.outcome else 0
+        _note(record, f"reboots during the last deployment = {step.reboots}",
+              f"reboots during the last deployment = {seen} (new boot ids)", seen == step.reboots)
     for want in step.app_expectations:
         _note(record, *_judge_app(state, want))
     if step.checks:

@@ -159,7 +159,8 @@ class _Builder:
         return model.Step(kind=kind, line=line, extension=body.get("extension"),
                           app_expectations=expectations,
                           checks=self.checks(body.get("checks", []), (*where, "checks")),
-                          service_error=body.get("service_error"))
+                          service_error=body.get("service_error"),
+                          reboots=body.get("reboots"))
 
 
 def _sources() -> list[str]:

@@ -90,6 +90,7 @@ class Step:
     app_expectations: tuple[AppExpectation, ...] = ()
     checks: tuple[Check, ...] = ()
     service_error: str | None = None
+    reboots: int | None = None
 
     @property
     def title(self) -> str:

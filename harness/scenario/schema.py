@@ -98,6 +98,7 @@ STEP_KEYS = {
         "applications": Field(dict, values=APP_EXPECTATION),
         "checks": Field(list, items=CHECK),
         "service_error": Field(str),
+        "reboots": Field(int, minimum=0),
     }),
 }
 
