@@ -6,6 +6,7 @@ the settings a service is built with.  ``now`` is given, never read from a clock
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,7 +159,8 @@ class Core:
             type=TYPES[route.kind], name=route.version or route.definition or route.name
             or route.gallery, nested=existing.nested if existing else nested,
             subscription=route.subscription, resource_group=route.resource_group,
-            location=location, properties=dict(obj(body, "properties", param)), tags=tags,
+            location=location, properties=copy.deepcopy(obj(body, "properties", param)),
+            tags=dict(tags),
             created=existing.created if existing else self.now,
         )
 

@@ -172,10 +172,8 @@ class GalleryService:
         if method == "GET":
             return self._get(route, who, tenant)
         if who.lower() != route.subscription.lower():
-            kind = route.scope.kind if route.scope else route.kind
-            action = {"DELETE": "delete", "POST": "action"}.get(method, "write")
-            type_ = TYPES.get(kind, "Microsoft.Compute/galleries")
-            raise fail("access_denied", client=who, action=f"{type_}/{action}", scope=route.id)
+            raise fail("access_denied", client=who, action=self._action(route, method),
+                       scope=route.id)
         if method in ("PUT", "PATCH") and route.kind in (*GALLERY_KINDS, "vm", "vmss",
                                                           "roleAssignment"):
             return self._put(route, method, body, who, tenant)
@@ -188,6 +186,18 @@ class GalleryService:
         if method == "DELETE" and route.kind in (*GALLERY_KINDS, "vm", "vmss"):
             return ops_gallery.delete(self.core, route)
         raise fail("method_not_allowed", method=method, path=strip_path(path))
+
+    @staticmethod
+    def _action(route: Route, method: str) -> str:
+        """The ARM action a write needs (seed 004's activity-log names)."""
+        if route.kind == "share":
+            return "Microsoft.Compute/galleries/share/action"
+        if route.kind == "featureAction":
+            return f"Microsoft.Features/providers/features/{route.action}/action"
+        verb = "delete" if method == "DELETE" else "write"
+        if route.kind == "roleAssignment":
+            return f"Microsoft.Authorization/roleAssignments/{verb}"
+        return f"{TYPES.get(route.kind, 'Microsoft.Compute/galleries')}/{verb}"
 
     @staticmethod
     def _body(body: Any) -> Json:

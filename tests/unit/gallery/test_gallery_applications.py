@@ -371,3 +371,26 @@ def test_list_versions(svc: GalleryService) -> None:
     assert sorted(v["name"] for v in listed["value"]) == ["1.0.0", "1.1.0"]
     assert [a["name"] for a in ok(svc.request("GET", gallery_id() + "/applications"))[
         "value"]] == ["app"]
+
+
+def test_storage_account_types(svc: GalleryService) -> None:
+    with_app(svc)
+    bad = version_body(targetRegions=[{"name": "eastus", "storageAccountType": "Premium_ZRS"}])
+    assert error(svc.request("PUT", version_id(), bad))[2] == (
+        f"The value 'Premium_ZRS' of parameter '{V}.targetRegions[0].storageAccountType' is not "
+        "valid: expected one of Standard_LRS, Standard_ZRS, Premium_LRS.")
+    body = ok(svc.request("PUT", version_id(), version_body(
+        storageAccountType="Standard_ZRS",
+        targetRegions=[{"name": "eastus"}, {"name": "westus", "storageAccountType":
+                                            "Premium_LRS"}])), 201)
+    assert [t["storageAccountType"] for t in body["properties"]["publishingProfile"][
+        "targetRegions"]] == ["Standard_ZRS", "Premium_LRS"]
+
+
+def test_stored_properties_do_not_alias_the_request(svc: GalleryService) -> None:
+    with_app(svc)
+    body = version_body()
+    ok(svc.request("PUT", version_id(), body), 201)
+    body["properties"]["publishingProfile"]["manageActions"]["install"] = "mutated"
+    got = ok(svc.request("GET", version_id()))
+    assert got["properties"]["publishingProfile"]["manageActions"]["install"] == "./install"

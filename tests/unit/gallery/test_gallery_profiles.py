@@ -264,3 +264,18 @@ def test_resolve_profile_for_scenarios(svc: GalleryService) -> None:
         svc.resolve_profile([entry(version_id())], region="eastus", subscription=SUB,
                             os_type="Windows")
     assert caught.value.row == "os_mismatch"
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("treatFailureAsDeploymentFailure", "yes", "expected true or false"),
+    ("enableAutomaticUpgrade", 1, "expected true or false"),
+    ("tags", {"a": "b"}, "expected a string"),
+    ("configurationReference", 5, "expected a string"),
+])
+def test_entry_flags_are_typed(svc: GalleryService, field: str, value: object,
+                               expected: str) -> None:
+    publish(svc)
+    message = error(svc.request("PUT", vm_id(), vm_body(entry(version_id(),
+                                                              **{field: value}))))[2]
+    assert message.endswith(f"'applicationProfile.galleryApplications[0].{field}' is not "
+                            f"valid: {expected}.")

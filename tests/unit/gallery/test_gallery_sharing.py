@@ -137,3 +137,14 @@ def test_other_subscriptions_cannot_write(svc: GalleryService) -> None:
     assert error(svc.request("DELETE", gallery_id(), caller=OTHER))[:2] == (
         403, "AuthorizationFailed")
     assert svc.request("PUT", version_id("2.0.0"), version_body(), caller=SUB).status == 201
+
+
+def test_write_actions_named_in_denials(svc: GalleryService) -> None:
+    publish(svc)
+    share = svc.request("POST", gallery_id() + "/share", {"operationType": "Reset"},
+                        caller=OTHER)
+    assert "'Microsoft.Compute/galleries/share/action'" in error(share)[2]
+    grant_path = f"{gallery_id()}/providers/Microsoft.Authorization/roleAssignments/x"
+    assert "'Microsoft.Authorization/roleAssignments/write'" in error(svc.request(
+        "PUT", grant_path, {"properties": {"principalId": OTHER, "roleDefinitionId": "r"}},
+        caller=OTHER))[2]
