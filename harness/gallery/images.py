@@ -67,7 +67,7 @@ def _features(props: Mapping[str, Any], generation: str) -> str | None:
         value = one_of(item, "value", path, allowed) if allowed else opt_str(item, "value", path)
         if name == "SecurityType":
             security = value
-    if security and security != "ConfidentialVMSupported" and generation != "V2":
+    if security and generation != "V2":  # every SecurityType is a Gen2 image (seed 003)
         raise fail("invalid_value", f"{DEF}.hyperVGeneration", value=generation,
                    parameter=f"{DEF}.hyperVGeneration",
                    reason=f"SecurityType '{security}' requires hyperVGeneration V2")

@@ -72,6 +72,10 @@ def test_features_and_security_types(gallery: GalleryService) -> None:
         "PUT", image_id("t1"), image_body(features=trusted)))[2]
     ok(gallery.request("PUT", image_id("t2"), image_body(features=trusted,
                                                          hyperVGeneration="V2")), 201)
+    supported = [{"name": "SecurityType", "value": "ConfidentialVMSupported"}]
+    assert error(gallery.request("PUT", image_id("t5"), image_body(features=supported)))[2] == (
+        f"The value 'V1' of parameter '{DEF}.hyperVGeneration' is not valid: SecurityType "
+        "'ConfidentialVMSupported' requires hyperVGeneration V2.")
     bad = [{"name": "IsHibernateSupported", "value": "Maybe"}]
     assert "expected one of True, False" in error(gallery.request(
         "PUT", image_id("t3"), image_body(features=bad)))[2]
