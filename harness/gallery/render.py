@@ -22,7 +22,7 @@ EXTENSION_PUBLISHER = "Microsoft.CPlat.Core"
 
 
 def _versioned(resource: ApplicationVersion | ImageVersion, props: Json) -> None:
-    profile = props.setdefault("publishingProfile", {})
+    profile = props["publishingProfile"] = dict(props.get("publishingProfile") or {})
     publishing = resource.publishing
     profile["targetRegions"] = [t.as_json() for t in publishing.targets]
     profile["replicaCount"] = publishing.replica_count
@@ -39,7 +39,7 @@ def _versioned(resource: ApplicationVersion | ImageVersion, props: Json) -> None
 def _machine(resource: Machine, props: Json) -> Json:
     holder = props
     if resource.type.endswith("virtualMachineScaleSets"):
-        holder = props.setdefault("virtualMachineProfile", {})
+        holder = props["virtualMachineProfile"] = dict(props.get("virtualMachineProfile") or {})
     holder["applicationProfile"] = {
         "galleryApplications": [e.as_json() for e in resource.applications]}
     if not resource.applications:

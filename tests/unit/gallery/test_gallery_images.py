@@ -227,3 +227,12 @@ def test_image_quotas_per_subscription_and_region(probe: ScriptedProbe, limit: s
     assert error(answer) == (409, "OperationNotAllowed", f"Operation results in exceeding quota "
                              f"limits of {what} per subscription per region. Maximum allowed: "
                              "1, Current in use: 1, Additional requested: 1.")
+
+
+def test_null_publishing_profile_gets_defaults(gallery: GalleryService) -> None:
+    ok(gallery.request("PUT", image_id(), image_body()), 201)
+    body = image_version_body()
+    body["properties"]["publishingProfile"] = None
+    got = ok(gallery.request("PUT", f"{image_id()}/versions/1.0.0", body), 201)
+    assert got["properties"]["publishingProfile"]["targetRegions"] == [
+        {"name": "eastus", "regionalReplicaCount": 1, "storageAccountType": "Standard_LRS"}]
