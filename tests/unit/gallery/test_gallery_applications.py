@@ -394,3 +394,19 @@ def test_stored_properties_do_not_alias_the_request(svc: GalleryService) -> None
     body["properties"]["publishingProfile"]["manageActions"]["install"] = "mutated"
     got = ok(svc.request("GET", version_id()))
     assert got["properties"]["publishingProfile"]["manageActions"]["install"] == "./install"
+
+
+def test_field_types_and_dates(svc: GalleryService) -> None:
+    assert error(svc.request("PUT", gallery_id(), gallery_body(description=5)))[2] == (
+        "The value '5' of parameter 'gallery.properties.description' is not valid: expected a "
+        "string.")
+    with_app(svc)
+    assert error(svc.request("PUT", version_id(), version_body(endOfLifeDate="someday")))[2] == (
+        f"The value 'someday' of parameter '{V}.endOfLifeDate' is not valid: expected an ISO "
+        "8601 date-time.")
+    assert error(svc.request("PUT", version_id(), version_body(excludeFromLatest="yes")))[2] == (
+        f"The value 'yes' of parameter '{V}.excludeFromLatest' is not valid: expected true or "
+        "false.")
+    got = ok(svc.request("PUT", version_id(), version_body(endOfLifeDate="2025-03-01T12:00:00Z")),
+             201)
+    assert got["properties"]["publishingProfile"]["endOfLifeDate"] == "2025-03-01T12:00:00+00:00"

@@ -236,3 +236,11 @@ def test_null_publishing_profile_gets_defaults(gallery: GalleryService) -> None:
     got = ok(gallery.request("PUT", f"{image_id()}/versions/1.0.0", body), 201)
     assert got["properties"]["publishingProfile"]["targetRegions"] == [
         {"name": "eastus", "regionalReplicaCount": 1, "storageAccountType": "Standard_LRS"}]
+
+
+def test_os_type_must_be_linux_or_windows(gallery: GalleryService) -> None:
+    assert error(gallery.request("PUT", image_id(), image_body(os_type="Mac")))[2] == (
+        f"The value 'Mac' of parameter '{DEF}.osType' is not valid: expected one of Linux, "
+        "Windows.")
+    assert ok(gallery.request("PUT", image_id(), image_body(os_type="Windows")), 201)[
+        "properties"]["osType"] == "Windows"
