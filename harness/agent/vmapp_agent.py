@@ -53,6 +53,7 @@ DEFAULT_COMMAND_TIMEOUT = 900.0
 DEFAULT_DOWNLOAD_RETRY_SECONDS = 120
 DOWNLOAD_BACKOFF_SECONDS = 0.5
 DOWNLOAD_BACKOFF_MAX_SECONDS = 5.0
+STOP_GRACE_SECONDS = 10.0
 MAX_COMMAND_CHARS = 4096
 LINUX_INTERPRETERS = ("/bin/sh", "/bin/bash")
 WINDOWS_INTERPRETERS = ("cmd.exe",)
@@ -413,12 +414,34 @@ def _fetch(url: str, dest: Path) -> int:
 
 
 class ExecResult:
-    """How a command ended: an exit code, a timeout (process group killed), or a start failure."""
+    """How a command ended: an exit code, a timeout (process group killed), a start failure, or
+    a shutdown that began while it ran (``interrupted``: the agent stops waiting so the shutdown
+    is not held up; the journal already says the command was in flight)."""
 
-    def __init__(self, exit_code: int | None, timed_out: bool = False, error: str = "") -> None:
+    def __init__(self, exit_code: int | None, timed_out: bool = False, error: str = "",
+                 interrupted: bool = False) -> None:
         self.exit_code = exit_code
         self.timed_out = timed_out
         self.error = error
+        self.interrupted = interrupted
+
+
+def wait_or_stop(proc: subprocess.Popen[bytes], timeout: float) -> ExecResult | None:
+    """Wait for ``proc`` until ``timeout`` (None then).  After SIGTERM the command gets
+    STOP_GRACE_SECONDS to finish on its own; past that the agent stops waiting (``interrupted``)
+    so that a shutdown is not held up until systemd's stop timeout kills it."""
+    deadline = time.monotonic() + timeout
+    stop_deadline = None
+    while True:
+        try:
+            return ExecResult(proc.wait(timeout=min(0.5, max(deadline - time.monotonic(), 0))))
+        except subprocess.TimeoutExpired:
+            if _Stop.requested and stop_deadline is None:
+                stop_deadline = time.monotonic() + STOP_GRACE_SECONDS
+            if stop_deadline is not None and time.monotonic() >= stop_deadline:
+                return ExecResult(None, interrupted=True)
+            if time.monotonic() >= deadline:
+                return None
 
 
 class Executor(Protocol):
@@ -450,12 +473,12 @@ class ShExecutor:
                                         stdin=subprocess.DEVNULL, start_new_session=True)
             except OSError as exc:
                 return ExecResult(None, error=f"could not start {self.interpreter}: {exc}")
-            try:
-                return ExecResult(proc.wait(timeout=timeout))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(OSError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                return ExecResult(proc.wait(), timed_out=True)
+            ended = wait_or_stop(proc, timeout)
+            if ended is not None:
+                return ended
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            return ExecResult(proc.wait(), timed_out=True)
 
 
 class CmdExecutor:
@@ -482,14 +505,14 @@ class CmdExecutor:
                                    stderr=err, stdin=subprocess.DEVNULL, creationflags=flags)
             except OSError as exc:
                 return ExecResult(None, error=f"could not start cmd.exe: {exc}")
-            try:
-                return ExecResult(int(proc.wait(timeout=timeout)))
-            except subprocess.TimeoutExpired:
+            ended = wait_or_stop(proc, timeout)
+            if ended is None:
                 with contextlib.suppress(OSError, subprocess.SubprocessError):
                     subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)],
                                    capture_output=True, timeout=60, check=False)
                 proc.kill()
                 return ExecResult(int(proc.wait()), timed_out=True)
+            return ended
 
 
 def make_executor(options: dict[str, Any], os_name: str) -> Executor:
@@ -983,7 +1006,7 @@ class Agent:
         result = self.executor.run(op["command"], folder, folder / "stdout", folder / "stderr",
                                    timeout)
         killed = result.exit_code is not None and result.exit_code < 0
-        if killed and system_stopping(self.layout):
+        if (killed or result.interrupted) and system_stopping(self.layout):
             raise Interrupted(f"{step['app']}: {op['operation']} was killed by the shutdown")
         self._keep_output(op)
         failure = command_failure(op["command"], result, timeout)

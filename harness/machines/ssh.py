@@ -6,6 +6,7 @@ offered inside the guest by an SSH reverse forward on the same loopback port.
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import select
 import shlex
@@ -21,6 +22,9 @@ from harness.machines.ports import Exec
 from harness.netutil import LOOPBACK
 
 CHUNK = 65536
+# paramiko logs (with tracebacks) every refused banner while a guest reboots; the harness
+# translates those failures into GuestUnreachable itself.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
 class SshChannel:

@@ -207,3 +207,28 @@ def test_sigterm_lets_the_running_command_finish_but_starts_nothing_more(
     guest.resume()  # same boot: nothing was running, so nothing is settled as failed
     assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install SUCCESS"}
     assert guest.ops(1, "a")[0]["attempts"] == 1
+
+
+def test_sigterm_does_not_hold_up_a_shutdown_behind_a_long_command(guest: Guest) -> None:
+    """A command that outlives the grace period (e.g. `systemctl reboot && sleep 300`) must not
+    keep the agent alive until systemd's stop timeout: it stops waiting, journalled as running."""
+    pidfile = guest.tmp / "pid"
+    install = f"echo $$ > {pidfile}; sleep 120"
+    apps = [guest.app("a", order=1, install=install), guest.app("b", order=2)]
+    agent = _start_apply(guest, guest.goal(1, apps))
+    group = _wait_for(pidfile)
+    started = time.monotonic()
+    os.kill(agent.pid, signal.SIGTERM)
+    try:
+        _, stderr = agent.communicate(timeout=30)
+        waited = time.monotonic() - started
+    finally:
+        os.killpg(group, signal.SIGKILL)
+    assert agent.returncode == 3 and "interrupted" in stderr
+    assert 9 < waited < 20, f"agent exited {waited:.1f}s after SIGTERM"
+    assert guest.results(1) == {"a": "Install RUNNING", "b": "Install PENDING"}
+    guest.reboot()
+    guest.resume()
+    assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install SUCCESS"}
+    [op] = guest.ops(1, "a")
+    assert (op["interruptedByReboot"], op["rerun"], op["endedInReboot"]) == (True, False, True)
