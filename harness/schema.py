@@ -6,7 +6,7 @@ Like tmt's schemas (``additionalProperties: false``), with a "did you mean" for 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     nullable: bool = False
+    select: Callable[[Any], Field] | None = None  # several shapes: returns this value's one
 
 
 def _type_text(kind: type | tuple[type, ...]) -> str:
@@ -46,36 +47,52 @@ def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
     return isinstance(value, kinds)
 
 
-def suggest(word: str, options: list[str]) -> str:
+def closest(word: str, options: list[str]) -> str | None:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
+
+
+def suggest(word: str, options: list[str]) -> str:
+    """`` (did you mean 'x'?)`` when one option is close to ``word``, else nothing."""
+    close = closest(word, options)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 @dataclass
 class Validator:
     doc: YamlDoc
-    errors: list[ConfigError] = field(default_factory=list)
+    errors: list[ConfigError] = field(default_factory=list)  # may be shared by several docs
+    failed: list[PathKey] = field(default_factory=list)
 
     def fail(self, path: PathKey, problem: str) -> None:
+        self.failed.append(path)
         self.errors.append(self.doc.error(path, problem))
+
+    def clean(self, path: PathKey) -> bool:
+        """Nothing wrong at ``path`` or inside it: its value has the shape the schema gives."""
+        return not any(bad[:len(path)] == path for bad in self.failed)
 
     def mapping(self, value: Any, keys: Mapping[str, Field], path: PathKey = ()) -> None:
         if not isinstance(value, dict):
             self.fail(path, f"must be a mapping, got {type(value).__name__}")
             return
+        meant = set()  # a misspelt required key is reported once, as the misspelling
         for key in value:
             if key not in keys:
                 self.fail((*path, key), f"unknown key{suggest(key, list(keys))}; "
                           f"allowed: {', '.join(sorted(keys))}")
+                meant.add(closest(key, list(keys)))
         for key, spec in keys.items():
             if key in value:
                 self.value(value[key], spec, (*path, key))
-            elif spec.required:
+            elif spec.required and key not in meant:
                 self.fail(path, f"missing required key {key!r}")
 
     def value(self, value: Any, spec: Field, path: PathKey) -> None:
         if value is None and spec.nullable:
             return
+        if spec.select is not None:
+            spec = spec.select(value)
         if not _is_kind(value, spec.kind):
             self.fail(path, f"must be {_type_text(spec.kind)}, got {value!r}")
             return

@@ -6,7 +6,9 @@ one source serves several versions.  File modes are kept; timestamps are fixed f
 
 from __future__ import annotations
 
+import gzip
 import io
+import os
 import shutil
 import tarfile
 import tempfile
@@ -34,11 +36,14 @@ class PackageSpec:
 
 
 def _render_tree(source: Path, dest: Path, variables: dict[str, str]) -> None:
+    """Copy ``source`` to ``dest`` rendering text files; modes kept, times fixed to EPOCH."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    dirs: list[tuple[Path, Path]] = []
     for path in sorted(source.rglob("*")):
         target = dest / path.relative_to(source)
         if path.is_dir():
             target.mkdir(parents=True, exist_ok=True)
+            dirs.append((path, target))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         data = path.read_bytes()
@@ -53,11 +58,17 @@ def _render_tree(source: Path, dest: Path, variables: dict[str, str]) -> None:
                 raise ConfigError(problem=f"template error in {path}: {exc}",
                                   field="package.vars") from exc
         shutil.copymode(path, target)
+        os.utime(target, (EPOCH, EPOCH))
+    for path, target in reversed(dirs):  # last: writing into a folder changes its time
+        shutil.copymode(path, target)
+        os.utime(target, (EPOCH, EPOCH))
 
 
 def _tar_gz(tree: Path) -> bytes:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+    # gzip stamps its header with the time unless told otherwise
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=EPOCH) as packed, \
+            tarfile.open(fileobj=packed, mode="w") as tar:
         for path in sorted(tree.rglob("*")):
             info = tar.gettarinfo(str(path), arcname=str(path.relative_to(tree)))
             info.mtime, info.uid, info.gid, info.uname, info.gname = EPOCH, 0, 0, "root", "root"
@@ -87,7 +98,7 @@ def _deb(tree: Path, work: Path) -> tuple[str, bytes]:
             path.chmod(0o755)
     out = work / "out.deb"
     proc.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(tree), str(out)],
-             stage="build package: dpkg-deb")
+             stage="build package: dpkg-deb", env={"SOURCE_DATE_EPOCH": str(EPOCH)})
     fields = proc.run(["dpkg-deb", "-f", str(out), "Package", "Version", "Architecture"],
                       stage="build package: dpkg-deb").stdout
     info = dict(line.split(": ", 1) for line in fields.splitlines() if ": " in line)

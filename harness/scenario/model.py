@@ -22,6 +22,8 @@ class BlobSpec:
 
 @dataclass(frozen=True)
 class VersionDef:
+    """One application version, whichever form (short or ARM body) the file wrote it in."""
+
     app: str
     version: str
     package: BlobSpec
@@ -35,6 +37,8 @@ class VersionDef:
     end_of_life_date: str | None = None
     target_regions: tuple[dict[str, Any], ...] = ()
     script_behavior_after_reboot: str = "None"
+    replica_count: int = 1
+    storage_account_type: str = "Standard_LRS"
 
 
 @dataclass(frozen=True)

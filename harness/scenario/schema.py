@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from harness.packages.build import FORMATS
 from harness.schema import Field
 
 BLOB_TYPES = ("BlockBlob", "PageBlob", "AppendBlob")
+STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
+OS_TYPES = ("Linux", "Windows")
 
 PACKAGE = Field(dict, keys={
     "source": Field(str),
@@ -18,8 +23,19 @@ PACKAGE = Field(dict, keys={
     "pad": Field(bool),
 })
 
-VERSION = Field(dict, keys={
-    "package": PACKAGE,
+TARGET_REGIONS = Field(list, items=Field(dict, keys={
+    "name": Field(str, required=True),
+    "regionalReplicaCount": Field(int, minimum=1),
+    "storageAccountType": Field(str, choices=STORAGE_ACCOUNT_TYPES),
+    "regionalExcludeFromLatest": Field(bool),
+}))
+REPLICA_COUNT = Field(int, minimum=1)
+STORAGE_ACCOUNT_TYPE = Field(str, choices=STORAGE_ACCOUNT_TYPES)
+SCRIPT_BEHAVIOR = Field(str, choices=("None", "Rerun"))
+
+# The short form: everything a version needs, flat.
+SHORT_VERSION = Field(dict, keys={
+    "package": replace(PACKAGE, required=True),
     "config": PACKAGE,
     "install": Field(str, required=True),
     "remove": Field(str, required=True),
@@ -28,20 +44,71 @@ VERSION = Field(dict, keys={
     "configFileName": Field(str),
     "excludeFromLatest": Field(bool),
     "endOfLifeDate": Field(str),
-    "targetRegions": Field(list, items=Field(dict, keys={
-        "name": Field(str, required=True),
-        "regionalReplicaCount": Field(int),
-        "storageAccountType": Field(str),
-        "regionalExcludeFromLatest": Field(bool),
-    })),
-    "scriptBehaviorAfterReboot": Field(str, choices=("None", "Rerun")),
+    "targetRegions": TARGET_REGIONS,
+    "replicaCount": REPLICA_COUNT,
+    "storageAccountType": STORAGE_ACCOUNT_TYPE,
+    "scriptBehaviorAfterReboot": SCRIPT_BEHAVIOR,
 })
 
-APPLICATION = Field(dict, keys={
-    "supportedOSType": Field(str, choices=("Linux", "Windows")),
-    "description": Field(str),
-    "versions": Field(dict, required=True, values=VERSION),
+# The ARM form: a galleryApplicationVersion request body as Azure takes it, plus the harness's
+# own ``package``/``config`` (built or inline) in place of the source links.
+ARM_VERSION = Field(dict, keys={
+    "location": Field(str),
+    "package": PACKAGE,
+    "config": PACKAGE,
+    "properties": Field(dict, required=True, keys={
+        "publishingProfile": Field(dict, required=True, keys={
+            "source": Field(dict, keys={
+                "mediaLink": Field(str),
+                "defaultConfigurationLink": Field(str),
+            }),
+            "manageActions": Field(dict, required=True, keys={
+                "install": Field(str, required=True),
+                "remove": Field(str, required=True),
+                "update": Field(str, nullable=True),
+            }),
+            "settings": Field(dict, keys={
+                "packageFileName": Field(str),
+                "configFileName": Field(str),
+                "scriptBehaviorAfterReboot": SCRIPT_BEHAVIOR,
+            }),
+            "excludeFromLatest": Field(bool),
+            "endOfLifeDate": Field(str),
+            "targetRegions": TARGET_REGIONS,
+            "replicaCount": REPLICA_COUNT,
+            "storageAccountType": STORAGE_ACCOUNT_TYPE,
+        }),
+    }),
 })
+
+
+def is_arm(body: Any) -> bool:
+    """ARM bodies wrap everything in ``properties``; the short form never has that key."""
+    return isinstance(body, dict) and "properties" in body
+
+
+def _shape(arm: Field, short: Field) -> Field:
+    return Field(dict, select=lambda body: arm if is_arm(body) else short)
+
+
+VERSIONS = Field(dict, required=True, values=_shape(ARM_VERSION, SHORT_VERSION))
+
+SHORT_APPLICATION = Field(dict, keys={
+    "supportedOSType": Field(str, choices=OS_TYPES),
+    "description": Field(str),
+    "versions": VERSIONS,
+})
+
+ARM_APPLICATION = Field(dict, keys={
+    "location": Field(str),
+    "properties": Field(dict, required=True, keys={
+        "supportedOSType": Field(str, required=True, choices=OS_TYPES),
+        "description": Field(str),
+    }),
+    "versions": VERSIONS,
+})
+
+APPLICATIONS = Field(dict, values=_shape(ARM_APPLICATION, SHORT_APPLICATION))
 
 PROFILE_ENTRY = Field(dict, keys={
     "app": Field(str, required=True),
@@ -53,26 +120,20 @@ PROFILE_ENTRY = Field(dict, keys={
     "tags": Field(str),
 })
 
+# Each check kind and the properties it can assert.
+CHECK_KINDS: dict[str, dict[str, Field]] = {
+    "file": {"exists": Field(bool), "is_directory": Field(bool), "mode": Field((str, int)),
+             "owner": Field(str), "contains": Field(str)},
+    "command": {"exit_code": Field(int), "stdout_contains": Field(str),
+                "stderr_contains": Field(str)},
+    "package": {"installed": Field(bool), "version": Field(str)},
+    "service": {"running": Field(bool), "enabled": Field(bool)},
+    "user": {"exists": Field(bool)},
+}
 CHECK = Field(dict, keys={
-    "file": Field(str),
-    "command": Field(str),
-    "package": Field(str),
-    "service": Field(str),
-    "user": Field(str),
-    "exists": Field(bool),
-    "is_directory": Field(bool),
-    "mode": Field((str, int)),
-    "owner": Field(str),
-    "contains": Field(str),
-    "exit_code": Field(int),
-    "stdout_contains": Field(str),
-    "stderr_contains": Field(str),
-    "installed": Field(bool),
-    "version": Field(str),
-    "running": Field(bool),
-    "enabled": Field(bool),
+    **{kind: Field(str) for kind in CHECK_KINDS},
+    **{key: spec for wanted in CHECK_KINDS.values() for key, spec in wanted.items()},
 })
-CHECK_KINDS = ("file", "command", "package", "service", "user")
 
 APP_EXPECTATION = Field(dict, keys={
     "version": Field((str, int, float)),
@@ -81,6 +142,9 @@ APP_EXPECTATION = Field(dict, keys={
     "present": Field(bool),
 })
 
+FAULTS_ON_BLOBS = ("blob-missing", "sas-expired")
+FAULTS_ON_NETWORK = ("network-cut", "network-restore")
+
 STEP_KEYS = {
     "deploy": Field(list, items=PROFILE_ENTRY),
     "update": Field(list, items=PROFILE_ENTRY),
@@ -88,8 +152,7 @@ STEP_KEYS = {
     "reboot": Field(dict, keys={}, nullable=True),
     "wait": Field((int, float), minimum=0, maximum=3600),
     "fault": Field(dict, keys={
-        "kind": Field(str, required=True,
-                      choices=("blob-missing", "sas-expired", "network-cut", "network-restore")),
+        "kind": Field(str, required=True, choices=FAULTS_ON_BLOBS + FAULTS_ON_NETWORK),
         "app": Field(str),
         "version": Field((str, int, float)),
     }),
@@ -102,13 +165,20 @@ STEP_KEYS = {
     }),
 }
 
+INCLUDED = {
+    "gallery": Field(dict, required=True, keys={
+        "applications": replace(APPLICATIONS, required=True),
+    }),
+}
+
 SCENARIO = {
     "description": Field(str, required=True),
+    "include": Field(list, items=Field(str)),
     "images": Field(list, items=Field(str)),
     "markers": Field(list, items=Field(str)),
-    "gallery": Field(dict, required=True, keys={
+    "gallery": Field(dict, keys={
         "location": Field(str),
-        "applications": Field(dict, required=True, values=APPLICATION),
+        "applications": APPLICATIONS,
     }),
     "vm": Field(dict, keys={
         "location": Field(str),
@@ -118,5 +188,5 @@ SCENARIO = {
         "interpreter": Field(str, choices=("/bin/sh", "/bin/bash")),
         "configNaming": Field(str, choices=("underscore", "hyphen")),
     }),
-    "steps": Field(list, required=True, items=Field(dict)),
+    "steps": Field(list, required=True),
 }

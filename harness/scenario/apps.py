@@ -1,0 +1,195 @@
+"""Application definitions: short and ARM-shaped bodies onto one model, merged across includes.
+
+ARM bodies are read by moving each value to its short-form name (:data:`ARM_PLACES`), so both
+forms go through the same code and give the same :class:`~harness.scenario.model.VersionDef`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from harness.packages.build import SOURCES, PackageSpec
+from harness.scenario import model
+from harness.scenario.schema import is_arm
+from harness.schema import Validator, suggest
+from harness.yamldoc import PathKey, dotted
+
+PROFILE: PathKey = ("properties", "publishingProfile")
+ARM_PLACES: dict[str, PathKey] = {
+    "install": (*PROFILE, "manageActions", "install"),
+    "remove": (*PROFILE, "manageActions", "remove"),
+    "update": (*PROFILE, "manageActions", "update"),
+    "packageFileName": (*PROFILE, "settings", "packageFileName"),
+    "configFileName": (*PROFILE, "settings", "configFileName"),
+    "scriptBehaviorAfterReboot": (*PROFILE, "settings", "scriptBehaviorAfterReboot"),
+    **{key: (*PROFILE, key) for key in ("excludeFromLatest", "endOfLifeDate", "targetRegions",
+                                        "replicaCount", "storageAccountType")},
+}
+# The harness's own blob keys and the ARM source link each one stands in for.
+ARM_LINKS: dict[str, PathKey] = {
+    "package": (*PROFILE, "source", "mediaLink"),
+    "config": (*PROFILE, "source", "defaultConfigurationLink"),
+}
+VERSION_NAME = re.compile(r"\d+\.\d+\.\d+")
+DEFAULT_LOCATION = "eastus"
+
+
+def _dig(data: Any, path: PathKey) -> Any:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _region(location: str) -> str:
+    """ARM's normalised region name: "East US" and "eastus" are one region."""
+    return location.replace(" ", "").lower()
+
+
+def _sources() -> list[str]:
+    return sorted(p.name for p in SOURCES.iterdir() if p.is_dir()) if SOURCES.is_dir() else []
+
+
+def blob(check: Validator, raw: dict[str, Any] | None, path: PathKey) -> model.BlobSpec | None:
+    """A package or config: built from a source folder, inline text, or an existing blob."""
+    if raw is None:
+        return None
+    sources = [k for k in ("source", "content", "url") if k in raw]
+    if len(sources) != 1:
+        check.fail(path, "give exactly one of 'source' (built from scenarios/packages), "
+                   "'content' (inline text) or 'url' (an existing blob)")
+        return None
+    spec = None
+    if "source" in raw:
+        if not (SOURCES / raw["source"]).is_dir():
+            check.fail((*path, "source"), f"no package source folder scenarios/packages/"
+                       f"{raw['source']}{suggest(raw['source'], _sources())}")
+        if (raw.get("format") == "file") != ("member" in raw):
+            check.fail(path, "'member' (the file to publish) goes with format: file, and only "
+                       "with it")
+        spec = PackageSpec(source=raw["source"], format=raw.get("format", "tar.gz"),
+                           vars={k: str(v) for k, v in raw.get("vars", {}).items()},
+                           member=raw.get("member", ""))
+    return model.BlobSpec(package=spec, content=raw.get("content"), url=raw.get("url"),
+                          blob_type=raw.get("blobType", "BlockBlob"),
+                          pad=raw.get("pad", True))
+
+
+def _declared(checks: list[Validator]) -> dict[str, list[str]]:
+    """Application names and their version names across files; a name defined twice is an error.
+
+    Steps are resolved against these names, so a broken definition does not also make every
+    step that mentions it "unknown".
+    """
+    names: dict[str, list[str]] = {}
+    first: dict[str, str] = {}
+    for check in checks:
+        raw = _dig(check.doc.data, ("gallery", "applications"))
+        for name, app in raw.items() if isinstance(raw, dict) else ():
+            path: PathKey = ("gallery", "applications", name)
+            here = f"{check.doc.file}:{check.doc.line(path)}"
+            if name in first:
+                check.fail(path, f"application {name!r} is already defined at {first[name]}")
+                continue
+            first[name] = here
+            versions = app.get("versions") if isinstance(app, dict) else None
+            names[name] = list(versions) if isinstance(versions, dict) else []
+    return names
+
+
+class AppBuilder:
+    """Builds the applications of one file; problems go to that file's validator."""
+
+    def __init__(self, check: Validator, location: str) -> None:
+        self.check = check
+        self.location = location
+
+    def fail(self, path: PathKey, problem: str) -> None:
+        self.check.fail(path, problem)
+
+    def same_region(self, body: dict[str, Any], path: PathKey) -> None:
+        location = body.get("location")
+        if location is not None and _region(location) != _region(self.location):
+            self.fail((*path, "location"), f"{location!r} is not the gallery's location "
+                      f"{self.location!r}; set gallery.location or drop this one")
+
+    def short_form(self, body: dict[str, Any], path: PathKey) -> dict[str, Any] | None:
+        """An ARM body's values under their short-form names; None when its package is unclear."""
+        short = {key: value for key, where in ARM_PLACES.items()
+                 if (value := _dig(body, where)) is not None}
+        for key, where in ARM_LINKS.items():
+            link = _dig(body, where)
+            if link is not None and key in body:
+                self.fail((*path, *where), f"give either {dotted(where)} or the harness's "
+                          f"{key!r}, not both")
+            if key in body:
+                short[key] = body[key]
+            elif link is not None:
+                short[key] = {"url": link}
+        if "package" not in short:
+            self.fail(path, f"missing {dotted(ARM_LINKS['package'])} (or a harness 'package' "
+                      "built from scenarios/packages)")
+        return short if self.check.clean(path) else None
+
+    def version(self, app: str, name: str, body: dict[str, Any],
+                path: PathKey) -> model.VersionDef | None:
+        if not VERSION_NAME.fullmatch(name):
+            self.fail(path, f"version {name!r} is not Major.Minor.Patch (whole numbers, "
+                      "e.g. 1.0.0)")
+            return None
+        if is_arm(body):
+            self.same_region(body, path)
+            short = self.short_form(body, path)
+            if short is None:
+                return None
+            body = short
+        package = blob(self.check, body["package"], (*path, "package"))
+        if package is None:
+            return None
+        return model.VersionDef(
+            app=app, version=name, package=package,
+            install=body["install"], remove=body["remove"], update=body.get("update"),
+            config=blob(self.check, body.get("config"), (*path, "config")),
+            package_file_name=body.get("packageFileName"),
+            config_file_name=body.get("configFileName"),
+            exclude_from_latest=body.get("excludeFromLatest", False),
+            end_of_life_date=body.get("endOfLifeDate"),
+            target_regions=tuple(body.get("targetRegions", ())),
+            script_behavior_after_reboot=body.get("scriptBehaviorAfterReboot", "None"),
+            replica_count=body.get("replicaCount", 1),
+            storage_account_type=body.get("storageAccountType", "Standard_LRS"))
+
+    def application(self, name: str, raw: dict[str, Any], path: PathKey) -> model.AppDef:
+        props = raw
+        if is_arm(raw):
+            self.same_region(raw, path)
+            props = raw["properties"]
+        versions = {}
+        for version, body in raw["versions"].items():
+            built = self.version(name, version, body, (*path, "versions", version))
+            if built is not None:
+                versions[version] = built
+        return model.AppDef(name=name, os=props.get("supportedOSType", "Linux"),
+                            versions=versions, description=props.get("description", ""))
+
+    def applications(self) -> dict[str, model.AppDef]:
+        """This file's applications that passed the schema (the others already have errors)."""
+        raw = _dig(self.check.doc.data, ("gallery", "applications"))
+        apps = {}
+        for name, body in raw.items() if isinstance(raw, dict) else ():
+            path: PathKey = ("gallery", "applications", name)
+            if self.check.clean(path):
+                apps[name] = self.application(name, body, path)
+        return apps
+
+
+def applications(checks: list[Validator],
+                 location: str) -> tuple[dict[str, list[str]], dict[str, model.AppDef]]:
+    """Names declared in every file (for steps to refer to) and the applications built."""
+    names = _declared(checks)
+    apps: dict[str, model.AppDef] = {}
+    for check in checks:
+        apps.update(AppBuilder(check, location).applications())
+    return names, apps

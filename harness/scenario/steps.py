@@ -1,0 +1,149 @@
+"""Scenario steps: each step's shape, and every application or version it names, checked here.
+
+Steps are resolved against the names declared in the files (:func:`apps.applications`), so a
+misspelt app in a deploy step is caught before any VM boots.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from harness.scenario import model
+from harness.scenario.apps import blob
+from harness.scenario.schema import CHECK_KINDS, FAULTS_ON_BLOBS, STEP_KEYS
+from harness.schema import Validator, suggest
+from harness.yamldoc import PathKey
+
+OCTAL_MODE = re.compile(r"(0o|0)?[0-7]{3,4}")
+
+
+class StepBuilder:
+    """Builds the steps of one scenario; ``apps`` maps application names to version names."""
+
+    def __init__(self, check: Validator, apps: dict[str, list[str]]) -> None:
+        self.check = check
+        self.apps = apps
+
+    def fail(self, path: PathKey, problem: str) -> None:
+        self.check.fail(path, problem)
+
+    def known_app(self, app: str, path: PathKey) -> bool:
+        if app in self.apps:
+            return True
+        self.fail(path, f"unknown application {app!r}{suggest(app, list(self.apps))}; "
+                  "define it under gallery.applications")
+        return False
+
+    def known_version(self, app: str, version: str, path: PathKey, *, latest: bool) -> None:
+        if version in self.apps[app] or (latest and version == "latest"):
+            return
+        defined = ", ".join(self.apps[app]) + (", or 'latest'" if latest else "")
+        self.fail(path, f"application {app!r} has no version {version!r} (defined: {defined})")
+
+    def profile(self, raw: list[dict[str, Any]], path: PathKey) -> tuple[model.ProfileEntry, ...]:
+        entries = []
+        for index, item in enumerate(raw):
+            where = (*path, index)
+            app, version = item["app"], str(item["version"])
+            if self.known_app(app, (*where, "app")):
+                self.known_version(app, version, (*where, "version"), latest=True)
+            entries.append(model.ProfileEntry(
+                app=app, version=version, order=item.get("order"),
+                treat_failure_as_deployment_failure=item.get("treatFailureAsDeploymentFailure",
+                                                             False),
+                enable_automatic_upgrade=item.get("enableAutomaticUpgrade", False),
+                config=blob(self.check, item.get("config"), (*where, "config")),
+                tags=item.get("tags", "")))
+        return tuple(entries)
+
+    def checks(self, raw: list[dict[str, Any]], path: PathKey) -> tuple[model.Check, ...]:
+        found = []
+        for index, item in enumerate(raw):
+            kinds = [k for k in CHECK_KINDS if k in item]
+            if len(kinds) != 1:
+                self.fail((*path, index), f"a check names exactly one of "
+                          f"{', '.join(CHECK_KINDS)}; this one names "
+                          f"{', '.join(kinds) or 'none'}")
+                continue
+            kind = kinds[0]
+            wanted = {k: v for k, v in item.items() if k != kind}
+            for key in wanted:
+                if key not in CHECK_KINDS[kind]:
+                    self.fail((*path, index, key), f"a {kind} check cannot assert {key!r}; it "
+                              f"can assert: {', '.join(CHECK_KINDS[kind])}")
+            mode = wanted.get("mode")
+            if isinstance(mode, str) and not OCTAL_MODE.fullmatch(mode):
+                self.fail((*path, index, "mode"), f"{mode!r} is not an octal mode like \"0755\"")
+            found.append(model.Check(kind=kind, target=item[kind], wanted=wanted,
+                                     line=self.check.doc.line((*path, index))))
+        return tuple(found)
+
+    def fault(self, body: dict[str, Any], line: int | None, path: PathKey) -> model.Step:
+        kind, app = body["kind"], body.get("app", "")
+        if kind in FAULTS_ON_BLOBS:
+            if not app:
+                self.fail(path, f"a {kind} fault names the 'app' whose blobs it breaks")
+            elif self.known_app(app, (*path, "app")) and "version" in body:
+                self.known_version(app, str(body["version"]), (*path, "version"), latest=False)
+        else:
+            for key in ("app", "version"):
+                if key in body:
+                    self.fail((*path, key), f"a {kind} fault concerns the whole VM; drop {key!r}")
+        target = f"{app}@{body['version']}" if "version" in body else app
+        return model.Step(kind="fault", line=line, fault=kind, fault_target=target)
+
+    def expect(self, body: dict[str, Any], line: int | None, path: PathKey) -> model.Step:
+        expectations = []
+        for name, e in body.get("applications", {}).items():
+            where = (*path, "applications", name)
+            if self.known_app(name, where) and "version" in e:
+                self.known_version(name, str(e["version"]), (*where, "version"), latest=False)
+            expectations.append(model.AppExpectation(
+                app=name, version=str(e["version"]) if "version" in e else None,
+                result=e.get("result"), result_contains=e.get("result_contains"),
+                present=e.get("present")))
+        return model.Step(kind="expect", line=line, extension=body.get("extension"),
+                          app_expectations=tuple(expectations),
+                          checks=self.checks(body.get("checks", []), (*path, "checks")),
+                          service_error=body.get("service_error"),
+                          reboots=body.get("reboots"))
+
+    def step(self, raw: Any, index: int) -> model.Step | None:
+        path: PathKey = ("steps", index)
+        if not isinstance(raw, dict) or len(raw) != 1:
+            self.fail(path, f"a step is a mapping with exactly one of: {', '.join(STEP_KEYS)}")
+            return None
+        kind, body = next(iter(raw.items()))
+        where = (*path, kind)
+        if kind not in STEP_KEYS:
+            self.fail(where, f"unknown step{suggest(kind, list(STEP_KEYS))}; "
+                      f"steps are: {', '.join(STEP_KEYS)}")
+            return None
+        self.check.value(body, STEP_KEYS[kind], where)
+        if not self.check.clean(where):
+            return None
+        line = self.check.doc.line(path)
+        if kind in ("deploy", "update"):
+            return model.Step(kind=kind, line=line, profile=self.profile(body, where))
+        if kind == "remove":
+            for i, app in enumerate(body):
+                self.known_app(app, (*where, i))
+            return model.Step(kind=kind, line=line, apps=tuple(body))
+        if kind == "fault":
+            return self.fault(body, line, where)
+        if kind == "wait":
+            return model.Step(kind=kind, line=line, seconds=float(body))
+        if kind == "reboot":
+            return model.Step(kind=kind, line=line)
+        return self.expect(body, line, where)
+
+    def steps(self, raw: Any) -> list[model.Step]:
+        """Every step that is valid; problems with the others are in the validator."""
+        if not isinstance(raw, list):
+            return []
+        if not raw:
+            self.fail(("steps",), "a scenario needs at least one step")
+        built = [self.step(item, i) for i, item in enumerate(raw)]
+        return [s for s in built if s is not None]
+

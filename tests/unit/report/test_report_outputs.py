@@ -1,0 +1,206 @@
+"""results.json round trip, JUnit XML structure and the HTML matrix, from one realistic run."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from harness.report.html import write_html
+from harness.report.junit import write_junit
+from harness.report.results import (
+    SCHEMA_VERSION,
+    Attempt,
+    CellResult,
+    CommandRecord,
+    RunResult,
+    StepRecord,
+    read_results,
+    write_results,
+)
+
+
+def make_run() -> RunResult:
+    install_ok = CommandRecord(app="go_linux", version="1.0.0", operation="install",
+                               command="tar -C /usr/local -xzf go_linux", exit_code=0,
+                               result="SUCCESS", stdout="", stderr="")
+    install_bad = CommandRecord(app="brokenapp", version="1.0.0", operation="install",
+                                command="exit 7", exit_code=7, result="FAILED",
+                                stdout="unpacking",
+                                stderr="<script>alert(1)</script> cannot unpack",
+                                rebooted=True)
+    passed = CellResult(
+        scenario="tar-golang", image="debian-12", outcome="passed", seconds=61.2,
+        description="tar package", file="scenarios/tar-golang.yaml", markers=["demo"],
+        steps=[StepRecord(index=0, kind="deploy", title="deploy go_linux@1.0.0", line=17,
+                          seconds=20.5, commands=[install_ok], extension_status="success",
+                          boot_ids=["b1"]),
+               StepRecord(index=1, kind="expect", title="expect", line=19,
+                          expected=["file /usr/local/go: exists = True"],
+                          actual=["file /usr/local/go: exists = True"])],
+        artifacts="cells/tar-golang-debian-12", vm="vmapp-run1-tar", accel="tcg",
+        image_key="abc123", agent_version="1.0.9", packages={"go_linux@1.0.0": "sha256:aa"})
+    failed = CellResult(
+        scenario="broken-install", image="debian-12", outcome="failed",
+        message="expected brokenapp: result='Install SUCCESS'", seconds=40.0,
+        file="tests/integration/scenarios/broken-install.yaml",
+        steps=[StepRecord(index=0, kind="deploy", title="deploy brokenapp@1.0.0", line=14,
+                          commands=[install_bad]),
+               StepRecord(index=1, kind="expect", title="expect", line=16, outcome="failed",
+                          failures=["brokenapp: result='Install SUCCESS', got result='FAILED'"],
+                          detail="see the agent log")],
+        kept=True, login="vmapp ssh run1/broken-install[debian-12]")
+    error = CellResult(
+        scenario="tar-golang", image="debian-13", outcome="error",
+        message="boot [vmapp-x]: timed out", seconds=300.0,
+        retries=[Attempt(error="ssh: refused", stage="ssh", seconds=120.0)])
+    skipped = CellResult(scenario="broken-install", image="debian-13", outcome="skipped",
+                         message="image not built")
+    return RunResult(run_id="20261122-000000-abcd", started="2026-11-22T00:00:00Z",
+                     finished="2026-11-22T00:10:00Z", seconds=600.0, accel="tcg",
+                     accel_reason="no /dev/kvm", cells=[passed, failed, error, skipped],
+                     host={"kernel": "6.1"})
+
+
+def test_counts_and_ok() -> None:
+    run = make_run()
+    assert run.counts() == {"passed": 1, "failed": 1, "error": 1, "skipped": 1}
+    assert not run.ok
+    assert RunResult(run_id="r", started="s", cells=[make_run().cells[0]]).ok
+    assert run.cells[1].cell_id == "broken-install[debian-12]"
+
+
+def test_results_round_trip(tmp_path: Path) -> None:
+    run = make_run()
+    path = write_results(run, tmp_path)
+    assert path == tmp_path / "results.json"
+    raw = json.loads(path.read_text())
+    assert raw["schemaVersion"] == SCHEMA_VERSION
+    assert raw["cells"][1]["steps"][0]["commands"][0]["exit_code"] == 7
+    assert read_results(path) == run
+
+
+def test_results_of_another_schema_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({**make_run().to_json(), "schemaVersion": 99}))
+    with pytest.raises(ValueError, match="unsupported results schema"):
+        read_results(path)
+
+
+def junit(tmp_path: Path) -> ET.Element:
+    return ET.parse(write_junit(make_run(), tmp_path / "junit.xml")).getroot()
+
+
+def test_junit_counts(tmp_path: Path) -> None:
+    root = junit(tmp_path)
+    assert root.tag == "testsuites"
+    expected = {"tests": "4", "failures": "1", "errors": "1", "skipped": "1", "time": "600.0"}
+    assert {k: root.get(k) for k in expected} == expected
+    (suite,) = root
+    assert suite.get("name") == "vmapp run 20261122-000000-abcd"
+    assert suite.get("timestamp") == "2026-11-22T00:00:00Z"
+    assert {k: suite.get(k) for k in expected} == expected
+
+
+def test_junit_cases_failure_error_skipped(tmp_path: Path) -> None:
+    cases = junit(tmp_path).findall("./testsuite/testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
+        ("scenarios.tar-golang", "tar-golang[debian-12]"),
+        ("scenarios.broken-install", "broken-install[debian-12]"),
+        ("scenarios.tar-golang", "tar-golang[debian-13]"),
+        ("scenarios.broken-install", "broken-install[debian-13]")]
+    outcomes = [[child.tag for child in c if child.tag not in ("properties", "system-out")]
+                for c in cases]
+    assert outcomes == [[], ["failure"], ["error"], ["skipped"]]
+    failure = cases[1].find("failure")
+    assert failure is not None
+    assert (failure.get("type"), failure.get("message")) == (
+        "ProductFailure", "expected brokenapp: result='Install SUCCESS'")
+    assert (failure.text or "").splitlines() == [
+        "[PASSED ] step 1: deploy brokenapp@1.0.0 (line 14)",
+        "    brokenapp@1.0.0 install: `exit 7` exit 7: <script>alert(1)</script> cannot unpack",
+        "[FAILED ] step 2: expect (line 16)",
+        "    expected brokenapp: result='Install SUCCESS', got result='FAILED'",
+        "    see the agent log"]
+    error = cases[2].find("error")
+    assert error is not None
+    assert (error.get("type"), error.get("message")) == ("InfrastructureError",
+                                                         "boot [vmapp-x]: timed out")
+    skipped = cases[3].find("skipped")
+    assert skipped is not None and skipped.get("message") == "image not built"
+    assert cases[0].get("time") == "61.2"
+    assert cases[0].get("file") == "scenarios/tar-golang.yaml"
+
+
+def test_junit_properties_and_system_out(tmp_path: Path) -> None:
+    cases = junit(tmp_path).findall("./testsuite/testcase")
+    props = {p.get("name"): p.get("value") for p in cases[0].findall("./properties/property")}
+    assert props == {"image": "debian-12", "image_key": "abc123", "scenario": "tar-golang",
+                     "accel": "tcg", "agent": "1.0.9", "vm": "vmapp-run1-tar", "retries": "0",
+                     "artifacts": "cells/tar-golang-debian-12",
+                     "package:go_linux@1.0.0": "sha256:aa"}
+    retried = {p.get("name"): p.get("value") for p in cases[2].findall("./properties/property")}
+    assert retried["retries"] == "1"
+    assert (cases[2].findtext("system-out") or "").endswith(
+        "retried after infrastructure error(s): ssh: refused")
+    assert (cases[1].findtext("system-out") or "").endswith(
+        "VM kept: vmapp ssh run1/broken-install[debian-12]")
+
+
+class Cells(HTMLParser):
+    """Collects the matrix cells (td.state) and the text of elements with an id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[dict[str, str | None]] = []
+        self.ids: dict[str, str] = {}
+        self.open_id: str | None = None
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+        if tag == "td" and "state" in (found.get("class") or "").split():
+            self.cells.append(found)
+        if tag in ("span", "b") and found.get("id"):
+            self.open_id = found["id"]
+            self.ids[self.open_id] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self.open_id:
+            self.ids[self.open_id] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("span", "b"):
+            self.open_id = None
+
+
+def test_html_matrix_shows_every_state(tmp_path: Path) -> None:
+    path = write_html(make_run(), tmp_path / "index.html")
+    text = path.read_text()
+    parser = Cells()
+    parser.feed(text)
+    assert [(c.get("data-cell"), c.get("data-outcome")) for c in parser.cells] == [
+        ("tar-golang[debian-12]", "passed"), ("tar-golang[debian-13]", "error"),
+        ("broken-install[debian-12]", "failed"), ("broken-install[debian-13]", "skipped")]
+    assert [c.get("class") for c in parser.cells] == [
+        "state passed", "state error", "state failed", "state skipped"]
+    assert parser.ids == {"accel": "tcg", "counts": "1 passed, 1 failed, 1 error, 1 skipped"}
+    assert parser.scripts == 0  # stderr is escaped, not executed
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; cannot unpack" in text
+    assert 'id="broken-install[debian-12]" open' in text
+    assert "(retried)" in text
+    assert "vmapp ssh run1/broken-install[debian-12]" in text
+
+
+def test_html_marks_missing_cells(tmp_path: Path) -> None:
+    run = make_run()
+    run.cells = run.cells[:3]
+    parser = Cells()
+    parser.feed(write_html(run, tmp_path / "index.html").read_text())
+    assert [c.get("class") for c in parser.cells] == [
+        "state passed", "state error", "state failed", "state missing"]
