@@ -19,11 +19,17 @@ OCTAL_MODE = re.compile(r"(0o|0)?[0-7]{3,4}")
 
 
 class StepBuilder:
-    """Builds the steps of one scenario; ``apps`` maps application names to version names."""
+    """Builds the steps of one scenario; ``apps`` maps application names to version names.
 
-    def __init__(self, check: Validator, apps: dict[str, list[str]]) -> None:
+    ``linked`` holds the "app@version"s whose package is an existing URL: the harness neither
+    uploaded nor signs those, so blob faults cannot break them.
+    """
+
+    def __init__(self, check: Validator, apps: dict[str, list[str]],
+                 linked: set[str] | None = None) -> None:
         self.check = check
         self.apps = apps
+        self.linked = linked or set()
 
     def fail(self, path: PathKey, problem: str) -> None:
         self.check.fail(path, problem)
@@ -86,6 +92,12 @@ class StepBuilder:
                 self.fail(path, f"a {kind} fault names the 'app' whose blobs it breaks")
             elif self.known_app(app, (*path, "app")) and "version" in body:
                 self.known_version(app, str(body["version"]), (*path, "version"), latest=False)
+            versions = [str(body["version"])] if "version" in body else self.apps.get(app, [])
+            for version in versions:
+                if f"{app}@{version}" in self.linked:
+                    self.fail((*path, "kind"), f"{app}@{version} is an existing URL the harness "
+                              f"did not upload; a {kind} fault needs a package it builds or "
+                              "uploads")
         else:
             for key in ("app", "version"):
                 if key in body:

@@ -171,26 +171,34 @@ def test_step_errors_for_faults_and_checks(tmp_path: Path, no_spawn: None) -> No
     path = write(tmp_path, "s.yaml", "description: d\ngallery:\n  applications:\n    a:\n"
                  "      versions:\n"
                  "        1.0.0: {package: {content: x}, install: i, remove: r}\n"
+                 "        1.0.1: {package: {url: 'https://x/p'}, install: i, remove: r}\n"
                  "steps:\n"
                  "  - fault: {kind: blob-missing}\n"
                  "  - fault: {kind: network-cut, app: a}\n"
                  "  - fault: {kind: sas-expired, app: a, version: latest}\n"
                  "  - remove: [b]\n"
                  "  - expect:\n      checks:\n        - {file: /x, mode: rwxr-xr-x}\n"
-                 "  - []\n")
+                 "  - []\n"
+                 "  - fault: {kind: blob-missing, app: a}\n"
+                 "  - fault: {kind: sas-expired, app: a, version: 1.0.1}\n"
+                 "  - fault: {kind: sas-expired, app: a, version: 1.0.0}\n")
     with pytest.raises(ConfigErrors) as caught:
         load_scenario(path)
     assert [str(e) for e in caught.value.errors] == [
-        f"{path}:8 steps[0].fault: a blob-missing fault names the 'app' whose blobs it breaks",
-        f"{path}:9 steps[1].fault.app: a network-cut fault concerns the whole VM; drop 'app'",
-        f"{path}:10 steps[2].fault.version: application 'a' has no version 'latest' "
-        "(defined: 1.0.0)",
-        f"{path}:11 steps[3].remove[0]: unknown application 'b'; define it under "
+        f"{path}:9 steps[0].fault: a blob-missing fault names the 'app' whose blobs it breaks",
+        f"{path}:10 steps[1].fault.app: a network-cut fault concerns the whole VM; drop 'app'",
+        f"{path}:11 steps[2].fault.version: application 'a' has no version 'latest' "
+        "(defined: 1.0.0, 1.0.1)",
+        f"{path}:12 steps[3].remove[0]: unknown application 'b'; define it under "
         "gallery.applications",
-        f"{path}:14 steps[4].expect.checks[0].mode: 'rwxr-xr-x' is not an octal mode like "
+        f"{path}:15 steps[4].expect.checks[0].mode: 'rwxr-xr-x' is not an octal mode like "
         "\"0755\"",
-        f"{path}:15 steps[5]: a step is a mapping with exactly one of: deploy, update, remove, "
-        "reboot, wait, fault, expect"]
+        f"{path}:16 steps[5]: a step is a mapping with exactly one of: deploy, update, remove, "
+        "reboot, wait, fault, expect",
+        f"{path}:17 steps[6].fault.kind: a@1.0.1 is an existing URL the harness did not upload; "
+        "a blob-missing fault needs a package it builds or uploads",
+        f"{path}:18 steps[7].fault.kind: a@1.0.1 is an existing URL the harness did not upload; "
+        "a sas-expired fault needs a package it builds or uploads"]
 
 
 def test_version_names_and_package_sources_are_checked(tmp_path: Path, no_spawn: None) -> None:
