@@ -12,11 +12,11 @@ from typing import Any
 import testinfra.backend.base
 import testinfra.host
 
-from harness.machines.ports import Channel
+from harness.ports import Channel
 from harness.scenario.model import Check
 
 
-class ChannelBackend(testinfra.backend.base.BaseBackend):
+class ChannelBackend(testinfra.backend.base.BaseBackend):  # type: ignore[misc]
     """testinfra backend over a harness Channel (commands run as root)."""
 
     NAME = "vmapp"

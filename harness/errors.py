@@ -77,7 +77,8 @@ class CommandError(InfrastructureError):
     def message(self) -> str:
         cmd = " ".join(self.command)
         tail = self.output.strip()[-2000:]
-        text = f"{self.stage}: `{cmd}` exited {self.exit_code}: {self.detail}"
+        ended = f"exited {self.exit_code}" if self.exit_code is not None else "failed"
+        text = f"{self.stage}: `{cmd}` {ended}: {self.detail}"
         return f"{text}\n{tail}" if tail else text
 
 

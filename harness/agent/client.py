@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import GuestUnreachable, InfrastructureError
-from harness.machines.ports import Channel
+from harness.ports import Channel
 
 AGENT_SOURCE = Path(__file__).with_name("vmapp_agent.py")
 GUEST_AGENT = "/usr/local/lib/vmapp/vmapp_agent.py"

@@ -94,10 +94,11 @@ def remove_domain(conn: libvirt.virConnect, name: str) -> None:
             domain.destroy()
     except libvirt.libvirtError as exc:
         failures.append(exc)
+    flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+             | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    if "<nvram" in domain.XMLDesc():  # drivers without NVRAM support reject the flag
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
     try:
-        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
         domain.undefineFlags(flags)
     except libvirt.libvirtError as exc:
         failures.append(exc)

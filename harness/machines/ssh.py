@@ -18,8 +18,8 @@ from pathlib import Path
 import paramiko
 
 from harness.errors import GuestUnreachable, InfrastructureError
-from harness.machines.ports import Exec
 from harness.netutil import LOOPBACK
+from harness.ports import Exec
 
 CHUNK = 65536
 # paramiko logs (with tracebacks) every refused banner while a guest reboots; the harness
@@ -133,15 +133,15 @@ def _pump(chan: paramiko.Channel, sock: socket.socket) -> None:
     """Copy bytes both ways until either side closes."""
     try:
         while True:
-            ready, _, _ = select.select([chan, sock], [], [], 60)
+            ready, _, _ = select.select([chan.fileno(), sock.fileno()], [], [], 60)
             if not ready:
                 continue
-            if chan in ready:
+            if chan.fileno() in ready:
                 data = chan.recv(CHUNK)
                 if not data:
                     break
                 sock.sendall(data)
-            if sock in ready:
+            if sock.fileno() in ready:
                 data = sock.recv(CHUNK)
                 if not data:
                     break

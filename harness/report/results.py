@@ -73,6 +73,7 @@ class CellResult:
     image_key: str = ""
     agent_version: str = ""
     packages: dict[str, str] = field(default_factory=dict)
+    gallery_errors: dict[str, str] = field(default_factory=dict)  # version -> service answer
 
     @property
     def cell_id(self) -> str:

@@ -16,10 +16,11 @@ from harness.agent.client import AgentClient
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
 from harness.images.build import BuiltImage, ensure_image
 from harness.images.recipe import find_recipe
-from harness.machines.ports import Channel
 from harness.machines.vagrant import VagrantMachine, create_machine
+from harness.ports import Channel
 from harness.report.results import Attempt, CellResult, StepRecord
 from harness.runner.context import RunContext
+from harness.runner.goal import CellGallery
 from harness.runner.publish import Published, publish
 from harness.runner.steps import HANDLERS, CellState
 from harness.scenario.model import Scenario
@@ -34,8 +35,14 @@ class LiveCell:
     machine: VagrantMachine
     agent: AgentClient
     published: Published
+    gallery: CellGallery
     ready_timeout: float
     apply_timeout: float = 1800
+    uploads: int = 0
+
+    def next_upload(self) -> int:
+        self.uploads += 1
+        return self.uploads
 
     def reopen(self, channel: Channel) -> None:
         """After a (re)connect: the guest reaches package storage again through SSH."""
@@ -82,12 +89,15 @@ def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellR
     result.vm = name
     failed = True
     try:
-        machine.up(timeout=recipe.boot_seconds + recipe.ssh_seconds)
         published = publish(scenario, ctx.store, ctx.run_id)
         result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
                            for key, ref in published.blobs.items()}
+        gallery = CellGallery(scenario, published, ctx.store)
+        result.gallery_errors = gallery.publish_errors
+        machine.up(timeout=recipe.boot_seconds + recipe.ssh_seconds)
         agent = AgentClient(machine.connect, vm=name)
-        live = LiveCell(ctx, scenario, machine, agent, published, ready_timeout=recipe.ssh_seconds)
+        live = LiveCell(ctx, scenario, machine, agent, published, gallery,
+                        ready_timeout=recipe.ssh_seconds)
         live.reopen(agent.channel)
         agent.install()
         result.agent_version = agent.version()

@@ -1,69 +1,107 @@
-"""Turn a VM's application profile into the agent's goal state, with every version resolved."""
+"""The scenario's gallery, set up through the same model `vmapp gallery replay` uses, and the
+agent's goal state built from the versions that model resolves a VM's profile to."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from harness.gallery import GalleryService, ResolvedApplication, ServiceError
 from harness.runner.publish import Published
-from harness.scenario.model import ProfileEntry, Scenario, VersionDef
-from harness.storage.blobs import BlobStore
+from harness.scenario.model import Scenario, VersionDef
+from harness.storage.blobs import BlobStore, probe
+
+SUBSCRIPTION = "00000000-0000-0000-0000-00000000cafe"
+RESOURCE_GROUP = "vmapp-harness"
 
 
 @dataclass
 class Faults:
-    """Faults injected so far in a cell: links handed out expired, forwards cut."""
+    """Faults injected so far in a cell: links handed to the agent already expired."""
 
-    expired: set[str] = field(default_factory=set)  # "app@version" or "app"
-    network_cut: bool = False
-
-    def expired_for(self, app: str, version: str) -> bool:
-        return f"{app}@{version}" in self.expired or app in self.expired
+    expired: set[str] = field(default_factory=set)  # "app@version"
 
 
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
+def _version_body(scenario: Scenario, version: VersionDef, media_link: str,
+                  config_link: str | None) -> dict[str, Any]:
+    source: dict[str, Any] = {"mediaLink": media_link}
+    if config_link:
+        source["defaultConfigurationLink"] = config_link
+    actions = {"install": version.install, "remove": version.remove}
+    if version.update is not None:
+        actions["update"] = version.update
+    settings = {k: v for k, v in (("packageFileName", version.package_file_name),
+                                  ("configFileName", version.config_file_name),
+                                  ("scriptBehaviorAfterReboot",
+                                   version.script_behavior_after_reboot)) if v}
+    profile: dict[str, Any] = {"source": source, "manageActions": actions, "settings": settings,
+                               "excludeFromLatest": version.exclude_from_latest,
+                               "replicaCount": version.replica_count,
+                               "storageAccountType": version.storage_account_type}
+    if version.end_of_life_date:
+        profile["endOfLifeDate"] = version.end_of_life_date
+    if version.target_regions:
+        profile["targetRegions"] = list(version.target_regions)
+    return {"location": scenario.location, "properties": {"publishingProfile": profile}}
 
 
-def resolve_version(scenario: Scenario, entry: ProfileEntry) -> VersionDef:
-    """``latest`` is the highest Major.Minor.Patch not excluded from latest."""
-    app = scenario.apps[entry.app]
-    if entry.version != "latest":
-        return app.versions[entry.version]
-    candidates = [v for v in app.versions.values() if not v.exclude_from_latest]
-    return max(candidates, key=lambda v: version_key(v.version))
+class CellGallery:
+    """One cell's gallery: definitions and versions PUT as ARM bodies, links really checked."""
+
+    def __init__(self, scenario: Scenario, published: Published, store: BlobStore) -> None:
+        self.scenario = scenario
+        self.service = GalleryService(now=datetime.now(UTC), link_probe=probe)
+        name = "".join(c if c.isalnum() else "_" for c in scenario.name)
+        self.gallery_id = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+                           f"/providers/Microsoft.Compute/galleries/{name}")
+        self.publish_errors: dict[str, str] = {}
+        self.service.put(self.gallery_id, {"location": scenario.location, "properties": {}})
+        for app in scenario.apps.values():
+            self.service.put(f"{self.gallery_id}/applications/{app.name}", {
+                "location": scenario.location,
+                "properties": {"supportedOSType": app.os, "description": app.description}})
+            for version in app.versions.values():
+                config = published.config(app.name, version.version)
+                body = _version_body(
+                    scenario, version, published.package(app.name, version.version).link(store),
+                    config.link(store) if config else None)
+                try:
+                    self.service.put(self.version_id(app.name, version.version), body)
+                except ServiceError as error:
+                    self.publish_errors[f"{app.name}@{version.version}"] = str(error)
+
+    def version_id(self, app: str, version: str) -> str:
+        return f"{self.gallery_id}/applications/{app}/versions/{version}"
+
+    def resolve(self, profile: Sequence[dict[str, Any]], previous: Sequence[dict[str, Any]]
+                ) -> list[ResolvedApplication]:
+        """All deploy-time rules; raises ServiceError with the service's message."""
+        return self.service.resolve_profile(profile, region=self.scenario.vm_location,
+                                            subscription=SUBSCRIPTION, os_type="Linux",
+                                            previous=previous)
 
 
-def package_reference(scenario: Scenario, app: str, version: str) -> str:
-    return (f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/vmapp-harness"
-            f"/providers/Microsoft.Compute/galleries/{scenario.name.replace('-', '_')}"
-            f"/applications/{app}/versions/{version}")
-
-
-def goal_state(seq: int, scenario: Scenario, profile: list[ProfileEntry], published: Published,
-               store: BlobStore, faults: Faults) -> dict[str, Any]:
+def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication],
+               published: Published, store: BlobStore, faults: Faults) -> dict[str, Any]:
     apps = []
-    for entry in profile:
-        version = resolve_version(scenario, entry)
-        expired = faults.expired_for(entry.app, version.version)
-        config = published.config(entry.app, version.version)
-        override = published.blobs.get(f"{entry.app}#override")
-        config_url = (override or config).link(store, expired=expired) \
-            if (override or config) else None
+    for item in resolved:
+        package, entry = item.package, item.entry
+        key = f"{item.application}@{item.version}"
+        url = published.package(item.application, item.version).link(store, expired=True) \
+            if key in faults.expired else package.media_link
         apps.append({
-            "name": entry.app, "version": version.version,
-            "packageReferenceId": package_reference(scenario, entry.app, version.version),
-            "order": entry.order,
-            "packageUrl": published.package(entry.app, version.version).link(store,
-                                                                             expired=expired),
-            "configUrl": config_url,
-            "install": version.install, "remove": version.remove, "update": version.update,
-            "packageFileName": version.package_file_name,
-            "configFileName": version.config_file_name,
+            "name": item.application, "version": item.version,
+            "packageReferenceId": item.version_id, "order": entry.order,
+            "packageUrl": url, "configUrl": item.configuration_link,
+            "install": package.install, "remove": package.remove, "update": package.update,
+            "packageFileName": package.package_file_name,
+            "configFileName": package.config_file_name,
             "treatFailureAsDeploymentFailure": entry.treat_failure_as_deployment_failure,
             "enableAutomaticUpgrade": entry.enable_automatic_upgrade,
-            "scriptBehaviorAfterReboot": version.script_behavior_after_reboot,
-            "tags": entry.tags,
+            "scriptBehaviorAfterReboot": package.script_behavior_after_reboot or "None",
+            "tags": entry.tags or "",
         })
     return {"sequenceNumber": seq, "os": "linux",
             "options": {"interpreter": scenario.interpreter,

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from harness.agent.client import AgentClient, Outcome, boot_id
+from harness.agent.client import Outcome, boot_id
 from harness.checks import host_for, run_check
 from harness.errors import GuestUnreachable
+from harness.gallery import ServiceError
 from harness.machines.ssh import SshChannel
 from harness.report.results import CommandRecord, StepRecord
 from harness.runner.goal import Faults, goal_state
+from harness.runner.publish import upload
 from harness.scenario.model import AppExpectation, ProfileEntry, Step
 
 if TYPE_CHECKING:
@@ -23,8 +26,10 @@ class CellState:
     """What the VM has been told so far."""
 
     profile: dict[str, ProfileEntry] = field(default_factory=dict)
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # last profile the service took
     sequence: int = 0
     outcome: Outcome | None = None
+    service_error: str | None = None
     faults: Faults = field(default_factory=Faults)
 
 
@@ -42,10 +47,42 @@ def commands_of(outcome: Outcome) -> list[CommandRecord]:
     return records
 
 
-def apply_profile(cell: LiveCell, state: CellState, record: StepRecord) -> None:
+def profile_json(cell: LiveCell, profile: dict[str, ProfileEntry]) -> list[dict[str, Any]]:
+    """The VM's ``applicationProfile.galleryApplications`` as a user would PUT it."""
+    entries = []
+    for entry in profile.values():
+        item: dict[str, Any] = {
+            "packageReferenceId": cell.gallery.version_id(entry.app, entry.version)}
+        if entry.order is not None:
+            item["order"] = entry.order
+        if entry.config is not None:
+            ref = upload(cell.ctx.store, cell.published.container,
+                         f"{entry.app}.override-{cell.next_upload()}", entry.config, entry.version)
+            item["configurationReference"] = ref.link(cell.ctx.store)
+        if entry.treat_failure_as_deployment_failure:
+            item["treatFailureAsDeploymentFailure"] = True
+        if entry.enable_automatic_upgrade:
+            item["enableAutomaticUpgrade"] = True
+        if entry.tags:
+            item["tags"] = entry.tags
+        entries.append(item)
+    return entries
+
+
+def apply_profile(cell: LiveCell, state: CellState, profile: dict[str, ProfileEntry],
+                  record: StepRecord) -> None:
+    """PUT the profile to the gallery model; if it is accepted, the agent converges to it."""
+    wanted = profile_json(cell, profile)
+    try:
+        resolved = cell.gallery.resolve(wanted, state.accepted)
+    except ServiceError as error:
+        state.service_error = str(error)
+        record.detail = f"the service refused the profile: {error}"
+        return
+    state.profile, state.accepted, state.service_error = profile, wanted, None
     state.sequence += 1
-    goal = goal_state(state.sequence, cell.scenario, list(state.profile.values()),
-                      cell.published, cell.ctx.store, state.faults)
+    goal = goal_state(state.sequence, cell.scenario, resolved, cell.published, cell.ctx.store,
+                      state.faults)
     outcome = cell.agent.apply(goal, timeout=cell.apply_timeout, on_reconnect=cell.reopen)
     state.outcome = outcome
     record.commands = commands_of(outcome)
@@ -55,23 +92,21 @@ def apply_profile(cell: LiveCell, state: CellState, record: StepRecord) -> None:
 
 
 def do_deploy(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    profile = dict(state.profile)
     for entry in step.profile:
-        state.profile[entry.app] = entry
-    apply_profile(cell, state, record)
+        profile[entry.app] = entry
+    apply_profile(cell, state, profile, record)
 
 
 def do_remove(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
-    for app in step.apps:
-        state.profile.pop(app, None)
-    apply_profile(cell, state, record)
+    profile = {app: entry for app, entry in state.profile.items() if app not in step.apps}
+    apply_profile(cell, state, profile, record)
 
 
 def do_reboot(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
     before = boot_id(cell.agent.channel)
-    try:
+    with contextlib.suppress(GuestUnreachable):  # the connection may drop before it returns
         cell.agent.channel.run("systemctl reboot", timeout=10)
-    except GuestUnreachable:
-        pass  # the connection may drop before the command returns
 
     def rebooted() -> bool:
         try:
@@ -104,9 +139,7 @@ def do_fault(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -
     elif step.fault == "network-cut":
         assert isinstance(cell.agent.channel, SshChannel)
         cell.agent.channel.close_forward(cell.ctx.storage_port)
-        state.faults.network_cut = True
     else:
-        state.faults.network_cut = False
         cell.agent.channel.forward_to_host(cell.ctx.storage_port)
 
 
@@ -142,6 +175,9 @@ def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
         got = state.outcome.extension_status if state.outcome else "<no goal state yet>"
         _note(record, f"extension status = {step.extension}", f"extension status = {got}",
               got == step.extension)
+    if step.service_error is not None:
+        _note(record, f"service error = {step.service_error!r}",
+              f"service error = {state.service_error!r}", state.service_error == step.service_error)
     if step.reboots is not None:
         seen = len(state.outcome.reboots) if state.outcome else 0
         _note(record, f"reboots during the last deployment = {step.reboots}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import urllib.error
@@ -51,10 +52,8 @@ class BlobStore:
         return f"{self.account_url}/{container}/{name}"
 
     def _ensure_container(self, container: str) -> None:
-        try:
+        with contextlib.suppress(ResourceExistsError):
             self._client.create_container(container)
-        except ResourceExistsError:
-            pass
 
     def upload(
         self, container: str, name: str, data: bytes, *, blob_type: str = "BlockBlob",

@@ -12,11 +12,6 @@ from harness.errors import CleanupErrors, InfrastructureError
 from harness.machines import libvirtd
 
 POOL = "default-pool"  # the test driver's pool, with target path /default-pool
-# remove_domain undefines with VIR_DOMAIN_UNDEFINE_NVRAM, which the test driver rejects
-# ("unsupported flags (0x4) in function testDomainUndefineFlags"), so every removal of an existing
-# domain fails here.  Strict: these start passing (and must lose the mark) once that is fixed.
-NVRAM_FLAG_REJECTED = pytest.mark.xfail(
-    strict=True, reason="remove_domain's VIR_DOMAIN_UNDEFINE_NVRAM is rejected by test:///default")
 
 
 @pytest.fixture
@@ -63,7 +58,6 @@ def test_harness_domains_go_by_prefix(conn: libvirt.virConnect) -> None:
     assert "test" in [d.name() for d in conn.listAllDomains()]  # the driver's own, not ours
 
 
-@NVRAM_FLAG_REJECTED
 def test_remove_domain_destroys_undefines_and_deletes_disks(conn: libvirt.virConnect) -> None:
     disk = add_volume(conn, "vmapp-run1-a.img")
     other = add_volume(conn, "unrelated.img")
@@ -74,7 +68,6 @@ def test_remove_domain_destroys_undefines_and_deletes_disks(conn: libvirt.virCon
     assert other.endswith("/unrelated.img")
 
 
-@NVRAM_FLAG_REJECTED
 def test_remove_domain_of_a_stopped_domain(conn: libvirt.virConnect) -> None:
     define(conn, "vmapp-run1-stopped")
     libvirtd.remove_domain(conn, "vmapp-run1-stopped")
@@ -85,7 +78,6 @@ def test_remove_unknown_domain_is_a_no_op(conn: libvirt.virConnect) -> None:
     libvirtd.remove_domain(conn, "vmapp-never-existed")
 
 
-@NVRAM_FLAG_REJECTED
 def test_remove_domain_reports_disks_it_could_not_delete(conn: libvirt.virConnect,
                                                          tmp_path: Path) -> None:
     stray = tmp_path / "disk.qcow2"  # exists, but in no pool: libvirt cannot delete it
@@ -98,7 +90,6 @@ def test_remove_domain_reports_disks_it_could_not_delete(conn: libvirt.virConnec
     assert libvirtd.harness_domains(conn) == []  # the rest of the cleanup still happened
 
 
-@NVRAM_FLAG_REJECTED
 def test_remove_domain_ignores_disks_already_gone(conn: libvirt.virConnect,
                                                   tmp_path: Path) -> None:
     define(conn, "vmapp-run1-gone", disks=(str(tmp_path / "vanished.qcow2"),))
