@@ -8,7 +8,8 @@ from pathlib import Path
 from harness.report.results import CellResult, RunResult
 
 
-def _step_table(cell: CellResult) -> str:
+def step_table(cell: CellResult) -> str:
+    """The cell's steps, what was expected and what happened: what a user reads first."""
     lines = []
     for step in cell.steps:
         where = f" (line {step.line})" if step.line else ""
@@ -42,7 +43,7 @@ def write_junit(run: RunResult, path: Path) -> Path:
                             ("retries", str(len(cell.retries))), ("artifacts", cell.artifacts),
                             *((f"package:{k}", v) for k, v in sorted(cell.packages.items()))):
             ET.SubElement(props, "property", name=name, value=value)
-        table = _step_table(cell)
+        table = step_table(cell)
         if cell.outcome == "failed":
             ET.SubElement(case, "failure", message=cell.message, type="ProductFailure").text = table
         elif cell.outcome == "error":

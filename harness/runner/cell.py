@@ -83,9 +83,10 @@ def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellR
     result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
     suffix = f"-r{attempt}" if attempt else ""
     name = ctx.domain_name(scenario.name, image_name) + suffix
-    machine = create_machine(image, name=name, folder=ctx.vm_root / (name), run_id=ctx.run_id,
+    ready = scenario.ready_seconds or recipe.ssh_seconds
+    machine = create_machine(image, name=name, folder=ctx.vm_root / name, run_id=ctx.run_id,
                              driver=ctx.driver, cpus=ctx.options.cpus,
-                             memory_mib=ctx.options.memory_mib, ssh_timeout=recipe.ssh_seconds)
+                             memory_mib=ctx.options.memory_mib, ssh_timeout=ready)
     result.vm = name
     failed = True
     try:
@@ -94,10 +95,10 @@ def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellR
                            for key, ref in published.blobs.items()}
         gallery = CellGallery(scenario, published, ctx.store)
         result.gallery_errors = gallery.publish_errors
-        machine.up(timeout=recipe.boot_seconds + recipe.ssh_seconds)
+        machine.up(timeout=recipe.boot_seconds + ready)
         agent = AgentClient(machine.connect, vm=name)
-        live = LiveCell(ctx, scenario, machine, agent, published, gallery,
-                        ready_timeout=recipe.ssh_seconds)
+        wait_system_ready(agent.channel, name, ready)
+        live = LiveCell(ctx, scenario, machine, agent, published, gallery, ready_timeout=ready)
         live.reopen(agent.channel)
         agent.install()
         result.agent_version = agent.version()
@@ -108,6 +109,16 @@ def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellR
         failed = result.outcome != "passed"
     finally:
         _finish_machine(ctx, machine, image, result, cell_dir, failed)
+
+
+def wait_system_ready(channel: Channel, vm: str, timeout: float) -> None:
+    """Last readiness stage: systemd finished booting (SSH answers earlier than that)."""
+    done = channel.run(f"timeout {int(timeout)} systemctl is-system-running --wait",
+                       timeout=timeout + 10)
+    state = done.text.strip()
+    if state not in ("running", "degraded"):
+        raise InfrastructureError(stage="system ready", vm=vm,
+                                  detail=f"systemd state {state!r} after {timeout:.0f}s")
 
 
 def _steps(live: LiveCell, result: CellResult) -> None:

@@ -31,7 +31,7 @@ def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[tuple[Sc
     return [(s, image) for s in scenarios for image in (images or list(s.images))]
 
 
-def _choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str, str]:
+def choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str, str]:
     if requested == "tcg":
         return "qemu", "TCG requested"
     try:
@@ -59,7 +59,7 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
     cells = matrix(scenarios, images)
     try:
         libvirtd.ensure_daemons()
-        driver, run.accel_reason = _choose_driver(options.accel, cells[0][1], progress) \
+        driver, run.accel_reason = choose_driver(options.accel, cells[0][1], progress) \
             if cells else ("qemu", "no cells")
         run.accel = "kvm" if driver == "kvm" else "tcg"
         progress(f"acceleration: {run.accel} ({run.accel_reason})", None)

@@ -95,6 +95,7 @@ def load_scenario(path: Path) -> model.Scenario:
         name=path.stem, file=path, description=data["description"],
         images=tuple(data.get("images", DEFAULT_IMAGES)), location=location,
         vm_location=data.get("vm", {}).get("location", location),
+        ready_seconds=data.get("vm", {}).get("ready_seconds"),
         apps=apps, steps=tuple(steps), markers=tuple(data.get("markers", ())),
         command_timeout=agent.get("commandTimeoutSeconds", 900),
         interpreter=agent.get("interpreter", "/bin/sh"),

@@ -123,4 +123,5 @@ class Scenario:
     command_timeout: int = 900
     interpreter: str = "/bin/sh"
     config_naming: str = "underscore"
+    ready_seconds: int | None = None  # overrides the image's SSH readiness deadline
     notes: dict[str, Any] = field(default_factory=dict)

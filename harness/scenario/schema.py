@@ -182,6 +182,7 @@ SCENARIO = {
     }),
     "vm": Field(dict, keys={
         "location": Field(str),
+        "ready_seconds": Field(int, minimum=1, maximum=3600),
     }),
     "agent": Field(dict, keys={
         "commandTimeoutSeconds": Field(int, minimum=1, maximum=86400),

@@ -26,9 +26,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.integration)
 
 
-@pytest.fixture
-def run_scenarios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunScenarios]:
-    monkeypatch.setenv("VMAPP_REPORTS_DIR", str(tmp_path / "reports"))
+def _run_scenarios(reports: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunScenarios]:
+    monkeypatch.setenv("VMAPP_REPORTS_DIR", str(reports))
     runs: list[str] = []
 
     def run(*files: str, **options: object) -> tuple[RunResult, Path]:
@@ -47,3 +46,15 @@ def run_scenarios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
             assert not left and not volumes, f"run {run_id} left {left} {volumes}"
     finally:
         conn.close()
+
+
+@pytest.fixture
+def run_scenarios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunScenarios]:
+    yield from _run_scenarios(tmp_path / "reports", monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def run_scenarios_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunScenarios]:
+    """One run shared by a module's tests (each cell boots a VM: share, don't repeat)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _run_scenarios(tmp_path_factory.mktemp("reports"), monkeypatch)

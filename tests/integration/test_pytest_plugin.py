@@ -1,0 +1,37 @@
+"""Scenarios as pytest items: `pytest scenarios/...` boots the VMs, names items
+`scenario[image]`, prints the step table for a failure, and writes JUnit plus the harness's
+own reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from harness.settings import REPO_ROOT
+
+
+def test_pytest_runs_scenarios_as_items(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", f"--junitxml={junit}",
+         "scenarios/tar-golang.yaml", "scenarios/order-middle-failure.yaml",
+         "tests/integration/scenarios/broken-install.yaml"],
+        cwd=REPO_ROOT, text=True, capture_output=True, timeout=3600,
+        env={**os.environ, "VMAPP_REPORTS_DIR": str(tmp_path / "reports")})
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    assert "2 passed, 1 failed" in out
+    assert "PASSED scenarios/tar-golang.yaml::tar-golang[debian-12]" in out
+    assert "FAILED tests/integration/scenarios/broken-install.yaml::broken-install[debian-12]" \
+        in out
+    assert "[FAILED ] step 2: expect (line 16)" in out
+    assert "exit 7: brokenapp: cannot unpack archive" in out
+    assert "Traceback" not in out
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["broken-install[debian-12]"].find("failure") is not None
+    assert cases["tar-golang[debian-12]"].find("failure") is None
+    assert (tmp_path / "reports" / "latest" / "index.html").is_file()
+    assert "vmapp report: " in out
