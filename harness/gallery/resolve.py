@@ -15,6 +15,8 @@ Gallery image references (``storageProfile.imageReference.id``) use rows 2-4 the
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from harness.gallery.core import Core
 from harness.gallery.errors import fail
 from harness.gallery.latest import latest
@@ -31,11 +33,36 @@ from harness.gallery.resources import (
 from harness.gallery.routes import Route, parse_reference
 
 LATEST = "latest"
+V = TypeVar("V", ApplicationVersion, ImageVersion)
 
 
 def _replicated(replication: dict[str, RegionReplication], region: str) -> bool:
     state = replication.get(region_key(region))
     return state is not None and state.state == COMPLETED
+
+
+def _deployable(core: Core, kind: type[V], owner: ApplicationDefinition | ImageDefinition,
+                pinned_id: str | None, *, region: str, caller: str, tenant: str | None,
+                target: str, reference: str) -> V:
+    """The version a reference names (or ``latest`` in the region), checked in the seeds' order:
+    exists, caller may read it, replicated to the region."""
+    versions: list[V] = core.versions_of(owner.key)
+    version: V | None
+    if pinned_id is not None:
+        version = core.find_as(pinned_id, kind)
+        if version is None or version.deleting:
+            raise fail("image_not_available", target, image=reference)
+    else:
+        version = latest(versions, region_key(region))
+    if not core.authorized(caller, tenant, version or owner):
+        raise fail("not_authorized", target)
+    if version is None:
+        if latest(versions) is None:
+            raise fail("image_not_available", target, image=reference)
+        raise fail("not_in_region", target, image=reference, region=region)
+    if not _replicated(version.replication, region):
+        raise fail("not_in_region", target, image=reference, region=region)
+    return version
 
 
 def resolve_entry(core: Core, entry: AppEntry, *, region: str, caller: str,
@@ -55,23 +82,10 @@ def resolve_entry(core: Core, entry: AppEntry, *, region: str, caller: str,
     app = core.find_as(app_route.id, ApplicationDefinition)
     if app is None or app.deleting or core.gallery_of(app).deleting:
         raise fail("image_not_available", target, image=reference)
-    versions: list[ApplicationVersion] = core.versions_of(app.key)
     pinned = route.version.lower() != LATEST
-    version: ApplicationVersion | None
-    if pinned:
-        version = core.find_as(route.id, ApplicationVersion)
-        if version is None or version.deleting:
-            raise fail("image_not_available", target, image=reference)
-    else:
-        version = latest(versions, region_key(region))
-    if not core.authorized(caller, tenant, version or app):
-        raise fail("not_authorized", target)
-    if version is None:
-        if latest(versions) is None:
-            raise fail("image_not_available", target, image=reference)
-        raise fail("not_in_region", target, image=reference, region=region)
-    if not _replicated(version.replication, region):
-        raise fail("not_in_region", target, image=reference, region=region)
+    version = _deployable(core, ApplicationVersion, app, route.id if pinned else None,
+                          region=region, caller=caller, tenant=tenant, target=target,
+                          reference=reference)
     link = entry.configuration_reference or version.package.default_configuration_link
     return ResolvedApplication(
         entry=entry, application=app.name, version=version.name, version_id=version.id,
@@ -94,20 +108,8 @@ def resolve_image(core: Core, reference: str, *, region: str, caller: str,
                                     route.gallery, route.definition).id, ImageDefinition)
     if definition is None or definition.deleting or core.gallery_of(definition).deleting:
         raise fail("image_not_available", target, image=reference)
-    versions: list[ImageVersion] = core.versions_of(definition.key)
-    version: ImageVersion | None
-    if route.kind == "imageVersion" and route.version.lower() != LATEST:
-        version = core.find_as(route.id, ImageVersion)
-        if version is None or version.deleting:
-            raise fail("image_not_available", target, image=reference)
-    else:
-        version = latest(versions, region_key(region))
-    if not core.authorized(caller, tenant, version or definition):
-        raise fail("not_authorized", target)
-    if version is None:
-        if latest(versions) is None:
-            raise fail("image_not_available", target, image=reference)
-        raise fail("not_in_region", target, image=reference, region=region)
-    if not _replicated(version.replication, region):
-        raise fail("not_in_region", target, image=reference, region=region)
+    pinned = route.kind == "imageVersion" and route.version.lower() != LATEST
+    version = _deployable(core, ImageVersion, definition, route.id if pinned else None,
+                          region=region, caller=caller, tenant=tenant, target=target,
+                          reference=reference)
     return definition, version
