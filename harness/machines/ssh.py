@@ -67,6 +67,8 @@ class SshChannel:
                 select.select([chan], [], [], 0.2)
             code = chan.recv_exit_status()
             chan.close()
+            if code == -1:  # closed without an exit status: the guest went away mid-command
+                raise EOFError("channel closed without an exit status")
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise GuestUnreachable(stage="ssh command", vm=self.vm,
                                       detail=f"{command!r}: {exc}") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +35,11 @@ class CellState:
 
 
 def commands_of(outcome: Outcome) -> list[CommandRecord]:
+    """The commands the agent really ran, in order, from its details file."""
     records = []
     for op in outcome.details.get("operations", []):
-        if not op.get("command"):
-            continue
+        if not op.get("command") or op.get("result") in ("SKIPPED", "PENDING"):
+            continue  # never ran: the status message says why
         records.append(CommandRecord(
             app=op["app"], version=op.get("version") or op.get("appVersion", ""),
             operation=op.get("operation") or op.get("action", ""), command=op["command"],
@@ -47,10 +49,22 @@ def commands_of(outcome: Outcome) -> list[CommandRecord]:
     return records
 
 
-def profile_json(cell: LiveCell, profile: dict[str, ProfileEntry]) -> list[dict[str, Any]]:
+def merged_profile(current: dict[str, ProfileEntry], step: Sequence[ProfileEntry]
+                   ) -> list[ProfileEntry]:
+    """The entries a deploy step PUTs: each app it names replaced in place, new apps appended.
+
+    An app the step names twice stays twice, so the service sees (and refuses) both entries.
+    """
+    entries: list[ProfileEntry] = []
+    for app, entry in current.items():
+        entries.extend([e for e in step if e.app == app] or [entry])
+    return entries + [e for e in step if e.app not in current]
+
+
+def profile_json(cell: LiveCell, profile: Sequence[ProfileEntry]) -> list[dict[str, Any]]:
     """The VM's ``applicationProfile.galleryApplications`` as a user would PUT it."""
     entries = []
-    for entry in profile.values():
+    for entry in profile:
         item: dict[str, Any] = {
             "packageReferenceId": cell.gallery.version_id(entry.app, entry.version)}
         if entry.order is not None:
@@ -69,7 +83,7 @@ def profile_json(cell: LiveCell, profile: dict[str, ProfileEntry]) -> list[dict[
     return entries
 
 
-def apply_profile(cell: LiveCell, state: CellState, profile: dict[str, ProfileEntry],
+def apply_profile(cell: LiveCell, state: CellState, profile: Sequence[ProfileEntry],
                   record: StepRecord) -> None:
     """PUT the profile to the gallery model; if it is accepted, the agent converges to it."""
     wanted = profile_json(cell, profile)
@@ -79,7 +93,8 @@ def apply_profile(cell: LiveCell, state: CellState, profile: dict[str, ProfileEn
         state.service_error = str(error)
         record.detail = f"the service refused the profile: {error}"
         return
-    state.profile, state.accepted, state.service_error = profile, wanted, None
+    state.profile = {entry.app: entry for entry in profile}  # accepted: one entry per app
+    state.accepted, state.service_error = wanted, None
     state.sequence += 1
     goal = goal_state(state.sequence, cell.scenario, resolved, cell.published, cell.ctx.store,
                       state.faults)
@@ -92,14 +107,11 @@ def apply_profile(cell: LiveCell, state: CellState, profile: dict[str, ProfileEn
 
 
 def do_deploy(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
-    profile = dict(state.profile)
-    for entry in step.profile:
-        profile[entry.app] = entry
-    apply_profile(cell, state, profile, record)
+    apply_profile(cell, state, merged_profile(state.profile, step.profile), record)
 
 
 def do_remove(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
-    profile = {app: entry for app, entry in state.profile.items() if app not in step.apps}
+    profile = [entry for app, entry in state.profile.items() if app not in step.apps]
     apply_profile(cell, state, profile, record)
 
 
@@ -170,6 +182,14 @@ def _judge_app(state: CellState, want: AppExpectation) -> tuple[str, str, bool]:
     return f"{want.app}: " + ", ".join(expected), f"{want.app}: " + ", ".join(actual), ok
 
 
+def _judge_publish(answer: str | None, version: str, text: str | None) -> tuple[str, str, bool]:
+    """The gallery's answer to the PUT of ``version`` (None: accepted) against the expectation."""
+    ok = answer is None if text is None else answer is not None and text in answer
+    expected = "published" if text is None else f"refused, the answer containing {text!r}"
+    actual = "published" if answer is None else f"refused: {answer!r}"
+    return f"publish {version}: {expected}", f"publish {version}: {actual}", ok
+
+
 def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
     if step.extension is not None:
         got = state.outcome.extension_status if state.outcome else "<no goal state yet>"
@@ -178,6 +198,8 @@ def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
     if step.service_error is not None:
         _note(record, f"service error = {step.service_error!r}",
               f"service error = {state.service_error!r}", state.service_error == step.service_error)
+    for version, text in step.publish_errors:
+        _note(record, *_judge_publish(cell.gallery.publish_errors.get(version), version, text))
     if step.reboots is not None:
         seen = len(state.outcome.reboots) if state.outcome else 0
         _note(record, f"reboots during the last deployment = {step.reboots}",

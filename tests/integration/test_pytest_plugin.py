@@ -23,7 +23,7 @@ def test_pytest_runs_scenarios_as_items(tmp_path: Path) -> None:
         env={**os.environ, "VMAPP_REPORTS_DIR": str(tmp_path / "reports")})
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
-    assert "2 passed, 1 failed" in out
+    assert "1 failed, 2 passed" in out
     assert "PASSED scenarios/tar-golang.yaml::tar-golang[debian-12]" in out
     assert "FAILED tests/integration/scenarios/broken-install.yaml::broken-install[debian-12]" \
         in out
