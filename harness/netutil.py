@@ -14,15 +14,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def read_banner(port: int, *, host: str = LOOPBACK, timeout: float = 2.0) -> bytes:
-    """Connect and read whatever the server says first (b"" if it says nothing in time)."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.settimeout(timeout)
-        try:
-            return sock.recv(64)
-        except TimeoutError:
-            return b""
-
 
 def is_listening(port: int, *, host: str = LOOPBACK, timeout: float = 1.0) -> bool:
     try:

@@ -76,13 +76,6 @@ def cached(recipe: Recipe) -> BuiltImage | None:
     return image if (image.folder / "image.json").is_file() else None
 
 
-def list_cached() -> list[BuiltImage]:
-    found = []
-    for manifest in sorted(images_dir().glob("*/image.json")):
-        data = json.loads(manifest.read_text())
-        found.append(BuiltImage(data["name"], data["key"], manifest.parent))
-    return found
-
 
 @contextmanager
 def _host_lock(name: str) -> Iterator[None]:
