@@ -66,7 +66,7 @@ def ensure_box(image: BuiltImage) -> None:
     with (home / ".vmapp-box.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         listed = _vagrant(["box", "list"], stage="vagrant box list")
-        if f",{image.box_name}" in listed or f" {image.box_name} " in _readable(listed) + " ":
+        if f",box-name,{image.box_name}\n" in listed + "\n":
             return
         _vagrant(["box", "add", "--force", "--name", image.box_name, str(image.box_file)],
                  stage="vagrant box add", timeout=1800)
