@@ -1,0 +1,27 @@
+"""The scenario library's CI subset (scenarios marked `ci`: at least one per package pattern)
+on a real VM.  The full library is one command away: `vmapp run scenarios/`."""
+
+from __future__ import annotations
+
+from harness.scenario.load import load_all
+from harness.settings import REPO_ROOT
+from tests.integration.conftest import RunScenarios
+
+PATTERNS = {"pattern-tar", "pattern-debs", "pattern-deb", "pattern-zip", "pattern-script"}
+
+
+def ci_scenarios() -> list[str]:
+    files = sorted((REPO_ROOT / "scenarios").glob("*.yaml"))
+    return [str(s.file.relative_to(REPO_ROOT)) for s in load_all(files) if "ci" in s.markers]
+
+
+def test_ci_subset_covers_every_package_pattern() -> None:
+    files = [REPO_ROOT / f for f in ci_scenarios()]
+    covered = {m for s in load_all(files) for m in s.markers if m.startswith("pattern-")}
+    assert PATTERNS <= covered, f"no ci scenario for {sorted(PATTERNS - covered)}"
+
+
+def test_ci_subset_passes_on_a_real_vm(run_scenarios: RunScenarios) -> None:
+    run, _ = run_scenarios(*ci_scenarios())
+    bad = {c.cell_id: c.message for c in run.cells if c.outcome != "passed"}
+    assert not bad, bad
