@@ -22,7 +22,13 @@ from harness.machines import libvirtd
 from harness.report.junit import step_table
 from harness.report.results import CellResult, RunResult
 from harness.runner.cell import run_cell
-from harness.runner.context import KEEP_CHOICES, RunContext, RunOptions, new_run_id
+from harness.runner.context import (
+    KEEP_CHOICES,
+    RunContext,
+    RunOptions,
+    claim_run_folder,
+    new_run_id,
+)
 from harness.runner.run import choose_driver, write_reports
 from harness.scenario.load import load_scenario
 from harness.scenario.model import Scenario
@@ -155,7 +161,7 @@ class HarnessSession:
         run_id = new_run_id()
         libvirtd.ensure_daemons()
         driver, reason = choose_driver(options.accel, image, lambda _m, _c: None)
-        vm_root = state_dir() / "runs" / run_id
+        vm_root = claim_run_folder(state_dir() / "runs" / run_id)
         azurite = self.stack.enter_context(Azurite(vm_root / "azurite"))
         report_dir = reports_dir() / run_id
         report_dir.mkdir(parents=True, exist_ok=True)

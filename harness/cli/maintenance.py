@@ -11,6 +11,7 @@ from pathlib import Path
 from harness.errors import CleanupErrors, ConfigError
 from harness.machines import libvirtd
 from harness.report.results import read_results
+from harness.runner.context import run_is_active
 from harness.runner.run import write_reports
 from harness.settings import reports_dir, state_dir
 
@@ -60,14 +61,18 @@ def handle_ssh(args: argparse.Namespace) -> int:
 def handle_gc(args: argparse.Namespace) -> int:
     cutoff = time.time() - args.older_than * 3600
     runs = state_dir() / "runs"
-    stale = [d for d in sorted(runs.glob("*")) if d.is_dir() and d.stat().st_mtime <= cutoff]
+    folders = [d for d in sorted(runs.glob("*")) if d.is_dir()]
+    active = {d.name for d in folders if run_is_active(d)}
+    stale = [d for d in folders if d.name not in active and d.stat().st_mtime <= cutoff]
     stale_ids = {d.name for d in stale}
+    for run_id in sorted(active):
+        print(f"keeping run {run_id}: its process is still running")
     conn = libvirtd.open_connection()
     failures: list[BaseException] = []
     try:
         for name in libvirtd.harness_domains(conn):
             run_id = "-".join(name.split("-")[1:4])
-            if args.older_than and run_id not in stale_ids:
+            if run_id in active or (args.older_than and run_id not in stale_ids):
                 continue
             print(f"{'would remove' if args.dry_run else 'removing'} domain {name}")
             if not args.dry_run:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import time
@@ -24,6 +25,26 @@ class RunOptions:
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+OWNER_FILE = "owner.pid"
+
+
+def claim_run_folder(folder: Path) -> Path:
+    """Create a run's folder with the running process's pid in it, so `vmapp gc` spares it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / OWNER_FILE).write_text(f"{os.getpid()}\n")
+    return folder
+
+
+def run_is_active(folder: Path) -> bool:
+    """True while the process that owns the run folder is alive."""
+    try:
+        pid = int((folder / OWNER_FILE).read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _slug(text: str) -> str:

@@ -18,7 +18,7 @@ from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.results import CellResult, RunResult, write_results
 from harness.runner.cell import run_cell
-from harness.runner.context import RunContext, RunOptions, new_run_id
+from harness.runner.context import RunContext, RunOptions, claim_run_folder, new_run_id
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir, state_dir
 from harness.storage.azurite import Azurite
@@ -63,7 +63,7 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
             if cells else ("qemu", "no cells")
         run.accel = "kvm" if driver == "kvm" else "tcg"
         progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
-        vm_root = state_dir() / "runs" / run_id
+        vm_root = claim_run_folder(state_dir() / "runs" / run_id)
         with Azurite(vm_root / "azurite") as azurite:
             ctx = RunContext(run_id=run_id, report_dir=report_dir, vm_root=vm_root,
                              store=BlobStore(azurite.account_url, azurite.account, azurite.key),

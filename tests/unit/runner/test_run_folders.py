@@ -1,0 +1,27 @@
+"""Run folders carry their owner's pid so `vmapp gc` never removes a run that is in progress."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.runner.context import claim_run_folder, run_is_active
+
+
+def test_a_claimed_folder_is_active_while_its_process_lives(tmp_path: Path) -> None:
+    folder = claim_run_folder(tmp_path / "runs" / "r1")
+    assert folder.is_dir() and run_is_active(folder)
+
+
+def test_a_folder_whose_owner_exited_is_not_active(tmp_path: Path) -> None:
+    folder = tmp_path / "r2"
+    subprocess.run([sys.executable, "-c",
+                    "from pathlib import Path; from harness.runner.context import "
+                    f"claim_run_folder; claim_run_folder(Path({str(folder)!r}))"], check=True)
+    assert (folder / "owner.pid").is_file()
+    assert not run_is_active(folder)
+
+
+def test_a_folder_without_owner_is_not_active(tmp_path: Path) -> None:
+    assert not run_is_active(tmp_path)
