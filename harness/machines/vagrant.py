@@ -79,6 +79,7 @@ class VagrantMachine:
     image: BuiltImage
     ssh_port: int
     driver: str
+    started: bool = False  # `vagrant up` was attempted: there may be a domain to remove
 
     @property
     def console_log(self) -> Path:
@@ -94,6 +95,7 @@ class VagrantMachine:
                 f"-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null vagrant@127.0.0.1")
 
     def up(self, timeout: float) -> None:
+        self.started = True
         _vagrant(["up", "--provider", "libvirt", "--no-provision"], stage="vagrant up",
                  cwd=self.folder, timeout=timeout, vm=self.name)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.agent.client import AgentClient
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
-from harness.images.build import BuiltImage, ensure_image
+from harness.images.build import ensure_image
 from harness.images.recipe import find_recipe
 from harness.machines.vagrant import VagrantMachine, create_machine
 from harness.ports import Channel
@@ -28,17 +28,37 @@ from harness.scenario.model import Scenario
 
 @dataclass
 class LiveCell:
-    """Everything a step handler needs while the VM is up."""
+    """Everything a step handler needs.  The VM boots on first use: a scenario whose every
+    profile the service refuses never needs one."""
 
     ctx: RunContext
     scenario: Scenario
     machine: VagrantMachine
-    agent: AgentClient
     published: Published
     gallery: CellGallery
+    result: CellResult
+    boot_timeout: float
     ready_timeout: float
     apply_timeout: float = 1800
     uploads: int = 0
+    _agent: AgentClient | None = None
+
+    @property
+    def booted(self) -> bool:
+        return self._agent is not None
+
+    @property
+    def agent(self) -> AgentClient:
+        """The agent in a booted, ready VM (booting it now if needed)."""
+        if self._agent is None:
+            self.machine.up(timeout=self.boot_timeout)
+            agent = AgentClient(self.machine.connect, vm=self.machine.name)
+            wait_system_ready(agent.channel, self.machine.name, self.ready_timeout)
+            self.reopen(agent.channel)
+            agent.install()
+            self.result.agent_version = agent.version()
+            self._agent = agent
+        return self._agent
 
     def next_upload(self) -> int:
         self.uploads += 1
@@ -88,27 +108,25 @@ def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellR
                              driver=ctx.driver, cpus=ctx.options.cpus,
                              memory_mib=ctx.options.memory_mib, ssh_timeout=ready)
     result.vm = name
+    published = publish(scenario, ctx.store, ctx.run_id)
+    result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
+                       for key, ref in published.blobs.items()}
+    gallery = CellGallery(scenario, published, ctx.store)
+    result.gallery_errors = gallery.publish_errors
+    live = LiveCell(ctx, scenario, machine, published, gallery, result,
+                    boot_timeout=recipe.boot_seconds + ready, ready_timeout=ready)
     failed = True
     try:
-        published = publish(scenario, ctx.store, ctx.run_id)
-        result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
-                           for key, ref in published.blobs.items()}
-        gallery = CellGallery(scenario, published, ctx.store)
-        result.gallery_errors = gallery.publish_errors
-        machine.up(timeout=recipe.boot_seconds + ready)
-        agent = AgentClient(machine.connect, vm=name)
-        wait_system_ready(agent.channel, name, ready)
-        live = LiveCell(ctx, scenario, machine, agent, published, gallery, ready_timeout=ready)
-        live.reopen(agent.channel)
-        agent.install()
-        result.agent_version = agent.version()
         try:
             _steps(live, result)
         finally:
-            _collect(live, cell_dir)
+            if live.booted:
+                _collect(live, cell_dir)
         failed = result.outcome != "passed"
     finally:
-        _finish_machine(ctx, machine, image, result, cell_dir, failed)
+        _finish_machine(ctx, machine, result, cell_dir, failed)
+        if not machine.started:
+            result.vm = ""
 
 
 def wait_system_ready(channel: Channel, vm: str, timeout: float) -> None:
@@ -155,9 +173,12 @@ def _collect(live: LiveCell, cell_dir: Path) -> None:
         (cell_dir / "collect-error.txt").write_text(str(exc))
 
 
-def _finish_machine(ctx: RunContext, machine: VagrantMachine, image: BuiltImage,
-                    result: CellResult, cell_dir: Path, failed: bool) -> None:
+def _finish_machine(ctx: RunContext, machine: VagrantMachine, result: CellResult,
+                    cell_dir: Path, failed: bool) -> None:
     cell_dir.mkdir(parents=True, exist_ok=True)
+    if not machine.started:  # no step needed a VM: nothing was created
+        shutil.rmtree(machine.folder, ignore_errors=True)
+        return
     if machine.console_log.exists():
         shutil.copyfile(machine.console_log, cell_dir / "console.log")
     keep = ctx.options.keep == "always" or (ctx.options.keep == "on-failure" and failed)
