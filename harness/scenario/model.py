@@ -94,6 +94,7 @@ class Step:
     app_expectations: tuple[AppExpectation, ...] = ()
     checks: tuple[Check, ...] = ()
     service_error: str | None = None
+    publish_errors: tuple[tuple[str, str | None], ...] = ()  # ("app@version", text or None)
     reboots: int | None = None
 
     @property

@@ -161,6 +161,7 @@ STEP_KEYS = {
         "applications": Field(dict, values=APP_EXPECTATION),
         "checks": Field(list, items=CHECK),
         "service_error": Field(str),
+        "publish_errors": Field(dict, values=Field(str, nullable=True)),
         "reboots": Field(int, minimum=0),
     }),
 }

@@ -119,7 +119,21 @@ class StepBuilder:
                           app_expectations=tuple(expectations),
                           checks=self.checks(body.get("checks", []), (*path, "checks")),
                           service_error=body.get("service_error"),
+                          publish_errors=self.publish_errors(
+                              body.get("publish_errors", {}), (*path, "publish_errors")),
                           reboots=body.get("reboots"))
+
+    def publish_errors(self, raw: dict[str, str | None], path: PathKey
+                       ) -> tuple[tuple[str, str | None], ...]:
+        """``app@version`` -> text the gallery's answer to that version's PUT contains (or
+        None: the version was published)."""
+        for key in raw:
+            app, at, version = key.partition("@")
+            if not at:
+                self.fail((*path, key), f"name a version as 'app@version', got {key!r}")
+            elif self.known_app(app, (*path, key)):
+                self.known_version(app, version, (*path, key), latest=False)
+        return tuple(raw.items())
 
     def step(self, raw: Any, index: int) -> model.Step | None:
         path: PathKey = ("steps", index)

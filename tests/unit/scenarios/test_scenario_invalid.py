@@ -73,6 +73,12 @@ EXPECTED: dict[str, list[str]] = {
         "allowed: configFileName, packageFileName, scriptBehaviorAfterReboot",
         f":13 {ARM}.settings.scriptBehaviorAfterReboot: must be one of 'None', 'Rerun', got "
         "'rerun' (did you mean 'Rerun'?)"],
+    "publish-errors.yaml": [
+        ":14 steps[0].expect.publish_errors.hello: name a version as 'app@version', got 'hello'",
+        ":15 steps[0].expect.publish_errors.helo@1.0.0: unknown application 'helo' (did you "
+        "mean 'hello'?); define it under gallery.applications",
+        ":16 steps[0].expect.publish_errors.hello@2.0.0: application 'hello' has no version "
+        "'2.0.0' (defined: 1.0.0)"],
     "include-conflict.yaml": [
         f":6 gallery.applications.hello: application 'hello' is already defined at "
         f"{SHARED / 'hello.yaml'}:4"],
