@@ -46,7 +46,7 @@ def test_every_shipped_scenario_loads(path: Path) -> None:
 def test_tar_golang_model(no_spawn: None) -> None:
     scenario = load_scenario(REPO_ROOT / "scenarios" / "tar-golang.yaml")
     assert scenario.images == ("debian-12",)
-    assert scenario.markers == ("demo", "pattern-tar")
+    assert scenario.markers == ("demo", "library", "pattern-tar", "ci")
     assert (scenario.location, scenario.vm_location) == ("eastus", "eastus")
     version = scenario.apps["go_linux"].versions["1.0.0"]
     assert version.package == model.BlobSpec(package=PackageSpec(source="golang",
@@ -248,3 +248,20 @@ def test_scenario_files_expands_folders_only(tmp_path: Path) -> None:
     single = write(tmp_path, "other/x.yml", "")
     assert scenario_files([tmp_path, single]) == [tmp_path / "a.yaml", tmp_path / "b.yaml",
                                                    single]
+
+
+def test_publish_expectations_load_as_version_and_text(tmp_path: Path, no_spawn: None) -> None:
+    path = write(tmp_path, "empty.yaml", """\
+description: an empty package is refused when published
+gallery:
+  applications:
+    empty:
+      versions:
+        1.0.0: {package: {content: ""}, install: "true", remove: "true"}
+        2.0.0: {package: {content: "x"}, install: "true", remove: "true"}
+steps:
+  - expect:
+      publish_errors: {empty@1.0.0: "is empty.", empty@2.0.0: null}
+""")
+    (expect,) = load_scenario(path).steps
+    assert expect.publish_errors == (("empty@1.0.0", "is empty."), ("empty@2.0.0", None))
