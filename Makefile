@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml scripts/install-host-deps.sh
 
 demo: setup
 	$(BIN)/vmapp images build debian-12
-	$(BIN)/vmapp run -m demo
+	$(BIN)/vmapp run -m demo --image debian-12
 
 test: setup
 	bash scripts/run-tests.sh

@@ -19,6 +19,8 @@ from harness.scenario.load import load_all
 from harness.settings import REPO_ROOT
 
 RunScenarios = Callable[..., tuple[RunResult, Path]]
+# CI boots one image; `vmapp run scenarios/` gives the full matrix (Debian 12 and 13).
+CI_IMAGE = "debian-12"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -30,9 +32,11 @@ def _run_scenarios(reports: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
     monkeypatch.setenv("VMAPP_REPORTS_DIR", str(reports))
     runs: list[str] = []
 
-    def run(*files: str, **options: object) -> tuple[RunResult, Path]:
+    def run(*files: str, images: list[str] | None = None,
+            **options: object) -> tuple[RunResult, Path]:
         scenarios = load_all([REPO_ROOT / f for f in files])
-        result, folder = run_matrix(scenarios, options=RunOptions(**options),  # type: ignore[arg-type]
+        result, folder = run_matrix(scenarios, images=images or [CI_IMAGE],
+                                    options=RunOptions(**options),  # type: ignore[arg-type]
                                     progress=lambda m, c: print(m, c.outcome if c else ""))
         runs.append(result.run_id)
         return result, folder

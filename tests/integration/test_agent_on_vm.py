@@ -24,7 +24,8 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
                                                                 dict[str, Any]]:
     reports = tmp_path_factory.mktemp("reports")
     vmapp = Path(sys.executable).with_name("vmapp")
-    done = subprocess.run([str(vmapp), "run", *SCENARIOS], cwd=REPO_ROOT, text=True,
+    done = subprocess.run([str(vmapp), "run", "--image", "debian-12", *SCENARIOS],
+                          cwd=REPO_ROOT, text=True,
                           capture_output=True, timeout=3600,
                           env={**os.environ, "VMAPP_REPORTS_DIR": str(reports)})
     print(done.stdout, done.stderr)

@@ -17,6 +17,7 @@ def test_pytest_runs_scenarios_as_items(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", f"--junitxml={junit}",
+         "--vmapp-image", "debian-12",
          "scenarios/tar-golang.yaml", "scenarios/order-middle-failure.yaml",
          "tests/integration/scenarios/broken-install.yaml"],
         cwd=REPO_ROOT, text=True, capture_output=True, timeout=3600,
