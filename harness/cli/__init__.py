@@ -10,11 +10,11 @@ from harness.errors import ConfigError, ConfigErrors, HarnessError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness.cli import gallery, images, maintenance, run
+    from harness.cli import coverage, gallery, images, maintenance, run
 
     parser = argparse.ArgumentParser(prog="vmapp", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for module in (run, images, maintenance, gallery):
+    for module in (run, images, maintenance, gallery, coverage):
         module.register(sub)
     return parser
 

@@ -97,6 +97,7 @@ def load_scenario(path: Path) -> model.Scenario:
         vm_location=data.get("vm", {}).get("location", location),
         ready_seconds=data.get("vm", {}).get("ready_seconds"),
         apps=apps, steps=tuple(steps), markers=tuple(data.get("markers", ())),
+        rule=" ".join(data.get("rule", "").split()),
         command_timeout=agent.get("commandTimeoutSeconds", 900),
         interpreter=agent.get("interpreter", "/bin/sh"),
         config_naming=agent.get("configNaming", "underscore"))

@@ -121,6 +121,7 @@ class Scenario:
     apps: dict[str, AppDef]
     steps: tuple[Step, ...]
     markers: tuple[str, ...] = ()
+    rule: str = ""  # the seed rule the scenario proves (README coverage table)
     command_timeout: int = 900
     interpreter: str = "/bin/sh"
     config_naming: str = "underscore"

@@ -174,6 +174,7 @@ INCLUDED = {
 
 SCENARIO = {
     "description": Field(str, required=True),
+    "rule": Field(str),
     "include": Field(list, items=Field(str)),
     "images": Field(list, items=Field(str)),
     "markers": Field(list, items=Field(str)),

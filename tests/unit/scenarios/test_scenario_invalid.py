@@ -47,7 +47,7 @@ EXPECTED: dict[str, list[str]] = {
     "duplicate-key.yaml": [f":10 {V1}.install: duplicate key 'install'"],
     "several-errors.yaml": [
         ":3 imagse: unknown key (did you mean 'images'?); allowed: agent, description, "
-        "gallery, images, include, markers, steps, vm",
+        "gallery, images, include, markers, rule, steps, vm",
         ":5 agent.interpreter: must be one of '/bin/sh', '/bin/bash', got '/bin/zsh' "
         "(did you mean '/bin/sh'?)",
         ":16 steps[0].deploy[0].app: unknown application 'helo' (did you mean 'hello'?); "

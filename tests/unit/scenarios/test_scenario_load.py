@@ -45,7 +45,9 @@ def test_every_shipped_scenario_loads(path: Path) -> None:
 
 def test_tar_golang_model(no_spawn: None) -> None:
     scenario = load_scenario(REPO_ROOT / "scenarios" / "tar-golang.yaml")
-    assert scenario.images == ("debian-12",)
+    assert scenario.images == ("debian-12", "debian-13")
+    assert scenario.rule.startswith('Linux tips, ".tar and .gz files": the golang example')
+    assert "\n" not in scenario.rule  # folded to one line, as the coverage table shows it
     assert scenario.markers == ("demo", "library", "pattern-tar", "ci")
     assert (scenario.location, scenario.vm_location) == ("eastus", "eastus")
     version = scenario.apps["go_linux"].versions["1.0.0"]
@@ -57,13 +59,13 @@ def test_tar_golang_model(no_spawn: None) -> None:
         "deploy go_linux@1.0.0", "expect", "remove go_linux", "expect"]
     deploy, expect, remove, _ = scenario.steps
     assert deploy.profile == (model.ProfileEntry(app="go_linux", version="1.0.0", order=1),)
-    assert (deploy.line, expect.line, remove.line) == (17, 19, 27)
+    assert (deploy.line, expect.line, remove.line) == (20, 22, 30)
     assert expect.extension == "success"
     assert expect.app_expectations == (
         model.AppExpectation(app="go_linux", version="1.0.0", result="Install SUCCESS"),)
     first = expect.checks[0]
     assert (first.kind, first.target, first.wanted, first.line) == (
-        "file", "/usr/local/go/bin/go", {"exists": True, "mode": "0755"}, 24)
+        "file", "/usr/local/go/bin/go", {"exists": True, "mode": "0755"}, 27)
     assert remove.apps == ("go_linux",)
 
 
