@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from harness.errors import ConfigError, ConfigErrors, HarnessError
+from harness.cli.errors import print_error
+from harness.errors import HarnessError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,17 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except ConfigErrors as exc:
-        print(f"vmapp: {len(exc.errors)} error(s):", file=sys.stderr)
-        for error in exc.errors:
-            print(f"  {error}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
-        print(f"vmapp: {exc}", file=sys.stderr)
-        return 2
     except HarnessError as exc:
-        print(f"vmapp: {exc}", file=sys.stderr)
-        return 3
+        return print_error(exc)
     except KeyboardInterrupt:
         print("vmapp: interrupted", file=sys.stderr)
         return 130

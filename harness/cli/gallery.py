@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.errors import ConfigError, ConfigErrors, HarnessError
+from harness.cli.errors import print_error
+from harness.errors import ConfigError, HarnessError
 from harness.gallery import SEED_ROWS, GalleryService
 from harness.gallery.errors import HARNESS_ROWS
 from harness.gallery.names import parse_datetime
@@ -114,16 +115,8 @@ def handle_replay(args: argparse.Namespace) -> int:
     """Exit 0 when every request was answered; 2 for a malformed file; 3 if storage failed."""
     try:
         return replay(args, sys.stdout)
-    except ConfigErrors as exc:
-        for error in exc.errors:
-            print(f"vmapp gallery replay: {error}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
-        print(f"vmapp gallery replay: {exc}", file=sys.stderr)
-        return 2
     except HarnessError as exc:
-        print(f"vmapp gallery replay: {exc}", file=sys.stderr)
-        return 3
+        return print_error(exc, "vmapp gallery replay")
 
 
 def handle_rows(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from harness.gallery.bodies import Json, obj
 from harness.gallery.errors import Wording, fail
 from harness.gallery.links import LinkProbe, no_storage
-from harness.gallery.names import region_key
+from harness.gallery.names import VersionNumber, parse_version, region_key
 from harness.gallery.regions import DEFAULT_RESTRICTED, KNOWN_REGIONS
 from harness.gallery.resources import (
     ApplicationVersion,
@@ -26,6 +26,7 @@ from harness.gallery.resources import (
 )
 from harness.gallery.routes import Route
 from harness.gallery.sharing import can_read
+from harness.gallery.validation import check_body_name
 
 GALLERY_T = "Microsoft.Compute/galleries"
 TYPES = {
@@ -138,6 +139,24 @@ class Core:
             raise fail("resource_not_found", type=TYPES.get(route.kind, route.kind),
                        name=nested, group=route.resource_group)
         return found
+
+    def start_version_put(self, route: Route, body: Json, operation: str, kind: type[R], *,
+                          invalid_name: str, body_name: str
+                          ) -> tuple[VersionNumber, R | None, str, Json, Json]:
+        """The checks every version PUT (application or image) begins with, in the service's
+        order; returns the version number, the stored version, location, properties and
+        publishing profile."""
+        number = parse_version(route.version)
+        if number is None:
+            raise fail(invalid_name, "name")
+        check_body_name(body, route.version)
+        self.parent(route, operation)
+        existing = self.find_as(route.id, kind)
+        self.not_deleting(existing, operation)
+        location = self.location(body, TYPES[route.kind])
+        props = obj(body, "properties", body_name)
+        return number, existing, location, props, obj(props, "publishingProfile",
+                                                      f"{body_name}.properties")
 
     def location(self, body: Mapping[str, Any], type_: str) -> str:
         location = body.get("location")

@@ -12,7 +12,7 @@ from harness.gallery.bodies import Json, obj, opt_bool
 from harness.gallery.core import TYPES, Core
 from harness.gallery.errors import fail
 from harness.gallery.links import check_link
-from harness.gallery.names import parse_version, valid_application_name
+from harness.gallery.names import valid_application_name
 from harness.gallery.render import render
 from harness.gallery.replication import (
     APPLICATION_VERSION,
@@ -58,16 +58,9 @@ def put_application(core: Core, route: Route, body: Json, operation: str) -> tup
 
 def put_application_version(core: Core, route: Route, body: Json,
                             operation: str) -> tuple[int, Json]:
-    number = parse_version(route.version)
-    if number is None:
-        raise fail("invalid_version_name", "name")
-    check_body_name(body, route.version)
-    core.parent(route, operation)
-    existing = core.find_as(route.id, ApplicationVersion)
-    core.not_deleting(existing, operation)
-    location = core.location(body, TYPES["applicationVersion"])
-    props = obj(body, "properties", "galleryApplicationVersion")
-    profile = obj(props, "publishingProfile", VERSION_PATH)
+    number, existing, location, props, profile = core.start_version_put(
+        route, body, operation, ApplicationVersion, invalid_name="invalid_version_name",
+        body_name="galleryApplicationVersion")
     package = parse_package(profile)
     publishing = parse_publishing(profile, location, APPLICATION_VERSION,
                                   features=core.has_features(route.subscription),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.gallery.bodies import Json, obj
+from harness.gallery.bodies import Json
 from harness.gallery.core import TYPES, Core
 from harness.gallery.errors import fail
 from harness.gallery.images import (
@@ -12,7 +12,7 @@ from harness.gallery.images import (
     parse_definition,
     parse_image_version,
 )
-from harness.gallery.names import parse_version, valid_image_name
+from harness.gallery.names import valid_image_name
 from harness.gallery.render import render
 from harness.gallery.replication import (
     IMAGE_VERSION,
@@ -68,16 +68,9 @@ def put_image(core: Core, route: Route, body: Json, operation: str) -> tuple[int
 
 
 def put_image_version(core: Core, route: Route, body: Json, operation: str) -> tuple[int, Json]:
-    number = parse_version(route.version)
-    if number is None:
-        raise fail("invalid_image_version_name", "name")
-    check_body_name(body, route.version)
-    core.parent(route, operation)
-    existing = core.find_as(route.id, ImageVersion)
-    core.not_deleting(existing, operation)
-    location = core.location(body, TYPES["imageVersion"])
-    props = obj(body, "properties", "galleryImageVersion")
-    profile = obj(props, "publishingProfile", "galleryImageVersion.properties")
+    number, existing, location, _props, profile = core.start_version_put(
+        route, body, operation, ImageVersion, invalid_name="invalid_image_version_name",
+        body_name="galleryImageVersion")
     publishing = parse_publishing(profile, location, IMAGE_VERSION,
                                   features=core.has_features(route.subscription),
                                   restricted=core.restricted)

@@ -448,15 +448,16 @@ def test_missing_and_invalid_fields_name_the_request(replay: Replay, tmp_path: P
     ])
     assert (code, answers) == (2, [])
     assert err.splitlines() == [
-        f"vmapp gallery replay: {file} request[1].method: missing (required)",
-        f"vmapp gallery replay: {file} request[2].method: must be one of GET, PUT, PATCH, POST, "
+        "vmapp gallery replay: 6 error(s):",
+        f"  {file} request[1].method: missing (required)",
+        f"  {file} request[2].method: must be one of GET, PUT, PATCH, POST, "
         "DELETE, not 'FETCH'",
-        f"vmapp gallery replay: {file} request[2].body: must be a JSON object, not list",
-        f"vmapp gallery replay: {file} request[3].blob: must be CONTAINER/NAME, not "
+        f"  {file} request[2].body: must be a JSON object, not list",
+        f"  {file} request[3].blob: must be CONTAINER/NAME, not "
         "'nocontainer'",
-        f"vmapp gallery replay: {file} request[4].body.location: placeholder {{{{blob:c/x|stale}}}}"
+        f"  {file} request[4].body.location: placeholder {{{{blob:c/x|stale}}}}"
         ": unknown option 'stale' (use expired or nosas)",
-        f"vmapp gallery replay: {file} request[5]: must be an object, not str",
+        f"  {file} request[5]: must be an object, not str",
     ]
 
 
