@@ -1,11 +1,16 @@
-"""`vmapp images build|list`: guest images built offline from recipes, cached by recipe key."""
+"""`vmapp images build|list|prune`: guest images built offline from recipes, cached by recipe
+key; a build no recipe produces any more is pruned with its Vagrant box and pool copy."""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 
-from harness.images.build import cached, ensure_image
+from harness.errors import CleanupErrors, HarnessError
+from harness.images.build import cached, ensure_image, stale_images
 from harness.images.recipe import find_recipe, recipe_names
+from harness.machines import libvirtd
+from harness.machines.vagrant import remove_box
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,6 +21,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     build.set_defaults(handler=handle_build)
     verbs.add_parser("list", help="recipes and their cached builds").set_defaults(
         handler=handle_list)
+    prune = verbs.add_parser("prune", help="remove builds no recipe produces any more, with "
+                             "their Vagrant boxes and libvirt volumes")
+    prune.add_argument("--dry-run", action="store_true", help="only say what would go")
+    prune.set_defaults(handler=handle_prune)
 
 
 def handle_build(args: argparse.Namespace) -> int:
@@ -35,4 +44,36 @@ def handle_list(args: argparse.Namespace) -> int:
         image = cached(recipe)
         built = str(image.manifest["built_at"]) if image else "-"
         print(f"{name:14} {recipe.key:14} {'yes' if image else 'no':8} {built}")
+    return 0
+
+
+def handle_prune(args: argparse.Namespace) -> int:
+    stale = stale_images()
+    if not stale:
+        print("no stale images")
+        return 0
+    libvirtd.ensure_daemons()
+    conn = libvirtd.open_connection()
+    try:
+        if not args.dry_run and libvirtd.harness_domains(conn):
+            print("harness VMs exist (they may use these boxes): run `vmapp gc` first")
+            return 1
+        failures: list[BaseException] = []
+        for image in stale:
+            print(f"{'would remove' if args.dry_run else 'removing'} {image.name} "
+                  f"{image.key}: {image.folder}, box {image.box_name}")
+            if args.dry_run:
+                continue
+            try:
+                remove_box(image)
+                libvirtd.remove_box_volumes(conn, image.box_name)
+                shutil.rmtree(image.folder)
+            except CleanupErrors as exc:
+                failures.extend(exc.failures)
+            except (HarnessError, OSError) as exc:
+                failures.append(exc)
+    finally:
+        conn.close()
+    if failures:
+        raise CleanupErrors(failures)
     return 0

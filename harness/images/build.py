@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import InfrastructureError
-from harness.images.recipe import Recipe
+from harness.images.recipe import Recipe, find_recipe, recipe_names
 from harness.settings import cache_dir
 
 KERNEL_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
@@ -75,6 +75,17 @@ def cached(recipe: Recipe) -> BuiltImage | None:
     image = BuiltImage(recipe.name, recipe.key, images_dir() / f"{recipe.name}-{recipe.key}")
     return image if (image.folder / "image.json").is_file() else None
 
+
+
+def stale_images() -> list[BuiltImage]:
+    """Cached builds that no recipe produces any more (the recipe changed, or is gone)."""
+    current = {f"{name}-{find_recipe(name).key}" for name in recipe_names()}
+    stale = []
+    for manifest in sorted(images_dir().glob("*/image.json")):
+        if manifest.parent.name not in current:
+            data = json.loads(manifest.read_text())
+            stale.append(BuiltImage(str(data["name"]), str(data["key"]), manifest.parent))
+    return stale
 
 
 @contextmanager

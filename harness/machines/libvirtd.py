@@ -121,3 +121,28 @@ def leftover_volumes(conn: libvirt.virConnect, prefix: str = PREFIX) -> list[str
             found += [v for v in pool.listVolumes()
                       if v.startswith(prefix) and "_vagrant_box_image_" not in v]
     return sorted(found)
+
+
+def box_volume_prefix(box_name: str) -> str:
+    """How vagrant-libvirt names a box's pool copy (``vmapp/x`` -> ``vmapp-VAGRANTSLASH-x...``)."""
+    return box_name.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"
+
+
+def remove_box_volumes(conn: libvirt.virConnect, box_name: str) -> list[str]:
+    """Delete the pool copies of a box; returns their names.  Every failure is collected."""
+    prefix, removed, failures = box_volume_prefix(box_name), [], []
+    for pool in conn.listAllStoragePools():
+        if not pool.isActive():
+            continue
+        pool.refresh(0)
+        for name in pool.listVolumes():
+            if name.startswith(prefix):
+                try:
+                    pool.storageVolLookupByName(name).delete(0)
+                    removed.append(name)
+                except libvirt.libvirtError as exc:
+                    failures.append(InfrastructureError(stage="remove box volume",
+                                                        detail=f"{name}: {exc}"))
+    if failures:
+        raise CleanupErrors(failures)
+    return removed

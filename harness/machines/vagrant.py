@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import fcntl
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,17 +61,36 @@ def _readable(output: str) -> str:
     return "\n".join(lines)
 
 
-def ensure_box(image: BuiltImage) -> None:
-    """Add the image's box to Vagrant once (host-wide lock: parallel runs share it)."""
+@contextmanager
+def _boxes_locked() -> Iterator[None]:
+    """Host-wide lock over Vagrant's boxes: parallel runs share them."""
     home = vagrant_home()
     home.mkdir(parents=True, exist_ok=True)
     with (home / ".vmapp-box.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        listed = _vagrant(["box", "list"], stage="vagrant box list")
-        if f",box-name,{image.box_name}\n" in listed + "\n":
-            return
-        _vagrant(["box", "add", "--force", "--name", image.box_name, str(image.box_file)],
-                 stage="vagrant box add", timeout=1800)
+        yield
+
+
+def _has_box(name: str) -> bool:
+    return f",box-name,{name}\n" in _vagrant(["box", "list"], stage="vagrant box list") + "\n"
+
+
+def ensure_box(image: BuiltImage) -> None:
+    """Add the image's box to Vagrant once."""
+    with _boxes_locked():
+        if not _has_box(image.box_name):
+            _vagrant(["box", "add", "--force", "--name", image.box_name, str(image.box_file)],
+                     stage="vagrant box add", timeout=1800)
+
+
+def remove_box(image: BuiltImage) -> bool:
+    """Remove the image's box from Vagrant; False when Vagrant did not have it."""
+    with _boxes_locked():
+        if not _has_box(image.box_name):
+            return False
+        _vagrant(["box", "remove", "--force", "--all", image.box_name],
+                 stage="vagrant box remove")
+        return True
 
 
 @dataclass

@@ -1,0 +1,75 @@
+"""`vmapp images prune`: what a changed or deleted recipe leaves behind is found and removed
+(cache folders, Vagrant's box in a scratch VAGRANT_HOME, pool copies in libvirt's test driver)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from harness.images.build import BuiltImage, images_dir, stale_images
+from harness.images.recipe import find_recipe
+from harness.machines import libvirtd
+from harness.machines.vagrant import ensure_box, remove_box
+from tests.unit.machines.conftest import POOL, add_volume
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("VMAPP_CACHE_DIR", str(tmp_path / "cache"))
+    yield tmp_path / "cache"
+
+
+def fake_build(name: str, key: str) -> BuiltImage:
+    folder = images_dir() / f"{name}-{key}"
+    folder.mkdir(parents=True)
+    (folder / "image.json").write_text(json.dumps({"name": name, "key": key}))
+    return BuiltImage(name, key, folder)
+
+
+def test_only_builds_no_recipe_produces_are_stale(cache: Path) -> None:
+    current = fake_build("debian-12", find_recipe("debian-12").key)
+    changed = fake_build("debian-12", "000000000000")
+    gone = fake_build("debian-7", "abcdefabcdef")
+    (images_dir() / "half-built").mkdir()  # no image.json: a build in progress, not ours to judge
+    stale = stale_images()
+    assert [(i.name, i.key, i.folder) for i in stale] == [
+        (changed.name, changed.key, changed.folder), (gone.name, gone.key, gone.folder)]
+    assert current.folder not in {i.folder for i in stale}
+
+
+def test_box_volumes_go_by_box_name(conn: libvirt.virConnect) -> None:
+    prefix = libvirtd.box_volume_prefix("vmapp/debian-12-000000000000")
+    assert prefix == "vmapp-VAGRANTSLASH-debian-12-000000000000_vagrant_box_image_"
+    add_volume(conn, prefix + "0_1_box.img")
+    add_volume(conn, libvirtd.box_volume_prefix("vmapp/debian-12-111111111111") + "0_2_box.img")
+    assert libvirtd.remove_box_volumes(conn, "vmapp/debian-12-000000000000") == [
+        prefix + "0_1_box.img"]
+    left = conn.storagePoolLookupByName(POOL).listVolumes()
+    assert not [v for v in left if v.startswith(prefix)]
+    assert any("111111111111" in v for v in left)
+
+
+def test_vagrant_box_is_added_then_removed(cache: Path, tmp_path: Path) -> None:
+    image = fake_build("debian-12", "000000000000")
+    parts = tmp_path / "box"
+    parts.mkdir()
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(parts / "box.img"), "1M"],
+                   check=True)
+    (parts / "metadata.json").write_text(json.dumps(
+        {"provider": "libvirt", "format": "qcow2", "virtual_size": 1}))
+    (parts / "Vagrantfile").write_text("Vagrant.configure('2') { |c| }\n")
+    with tarfile.open(image.box_file, "w") as tar:
+        for name in ("box.img", "metadata.json", "Vagrantfile"):
+            tar.add(parts / name, arcname=name)
+    boxes = cache / "vagrant.d" / "boxes" / "vmapp-VAGRANTSLASH-debian-12-000000000000"
+    ensure_box(image)
+    assert boxes.is_dir()
+    assert remove_box(image) is True
+    assert not boxes.exists()
+    assert remove_box(image) is False
