@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from azure.core.exceptions import AzureError, ResourceExistsError
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, BlobType, generate_blob_sas
 
 from harness.errors import ConfigError, InfrastructureError
@@ -63,19 +63,23 @@ class BlobStore:
         if blob_type not in BLOB_TYPES:
             raise ConfigError(f"unknown blob type {blob_type!r} (use one of {sorted(BLOB_TYPES)})",
                               field="blobType")
-        if blob_type == "PageBlob":
-            if pad:
-                data = pad_to_page(data)
-            elif len(data) % PAGE:
-                raise ConfigError(
-                    f"page blob {container}/{name} is {len(data)} bytes, not a multiple of 512: "
-                    "pad it (the seeds' byte-align step) or upload it as a block blob",
-                    field="blobType")
+        if blob_type == "PageBlob" and pad:
+            data = pad_to_page(data)
         try:
             self._ensure_container(container)
             blob = self._client.get_blob_client(container, name)
             if blob_type == "PageBlob":
-                blob.create_page_blob(size=len(data))
+                try:
+                    blob.create_page_blob(size=len(data))
+                except HttpResponseError as exc:
+                    if len(data) % PAGE == 0:
+                        raise
+                    said = (exc.message or str(exc)).splitlines()[0]
+                    raise ConfigError(  # the storage's own answer, and what to do about it
+                        f"page blob {container}/{name} is {len(data)} bytes, not a multiple of "
+                        f"512; the storage said: {said} Pad it (`pad: true`, the seeds' "
+                        "byte-align step) or upload it as a block blob", field="blobType"
+                    ) from exc
                 if data:
                     for start in range(0, len(data), 4 * 1024 * 1024):
                         chunk = data[start:start + 4 * 1024 * 1024]

@@ -36,7 +36,8 @@ def test_missing_blob_is_404(store: BlobStore) -> None:
 
 
 def test_page_blob_alignment(store: BlobStore) -> None:
-    with pytest.raises(ConfigError, match="not a multiple of 512"):
+    with pytest.raises(ConfigError, match="not a multiple of 512; the storage said: "
+                       "x-ms-content-length must be aligned to a 512-byte boundary"):
         store.upload("pkgs", "unaligned", b"abc", blob_type="PageBlob")
     assert store.upload("pkgs", "aligned", b"abc", blob_type="PageBlob", pad=True) == 512
     result = probe(store.sas_url("pkgs", "aligned"))
