@@ -72,6 +72,7 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
                 progress(f"running {scenario.name}[{image}]", None)
                 cell = run_cell(ctx, scenario, image)
                 run.cells.append(cell)
+                write_reports(run, report_dir)  # a run cut short still leaves its finished cells
                 progress("done", cell)
         if not any(c.kept for c in run.cells):
             shutil.rmtree(vm_root, ignore_errors=True)

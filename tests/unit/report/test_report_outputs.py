@@ -204,3 +204,11 @@ def test_html_marks_missing_cells(tmp_path: Path) -> None:
     parser.feed(write_html(run, tmp_path / "index.html").read_text())
     assert [c.get("class") for c in parser.cells] == [
         "state passed", "state error", "state failed", "state missing"]
+
+
+def test_html_of_a_run_still_going_says_so(tmp_path: Path) -> None:
+    run = make_run()
+    assert 'id="in-progress"' not in write_html(run, tmp_path / "done.html").read_text()
+    run.finished, run.cells = "", run.cells[:2]
+    text = write_html(run, tmp_path / "going.html").read_text()
+    assert '<b id="in-progress">in progress</b> (2 cell(s) done so far)' in text
