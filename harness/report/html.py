@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from harness.report.results import CellResult, RunResult
+from harness.report.results import STAGES, CellResult, RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -20,5 +20,5 @@ def write_html(run: RunResult, path: Path) -> Path:
     descriptions = {c.scenario: c.description for c in run.cells}
     path.write_text(env.get_template("report.html.j2").render(
         run=run, scenarios=scenarios, images=images, grid=grid, counts=run.counts(),
-        descriptions=descriptions, folder=path.parent))
+        descriptions=descriptions, folder=path.parent, stages=STAGES))
     return path

@@ -41,7 +41,8 @@ def write_junit(run: RunResult, path: Path) -> Path:
                             ("scenario", cell.scenario), ("accel", cell.accel),
                             ("agent", cell.agent_version), ("vm", cell.vm),
                             ("retries", str(len(cell.retries))), ("artifacts", cell.artifacts),
-                            *((f"package:{k}", v) for k, v in sorted(cell.packages.items()))):
+                            *((f"package:{k}", v) for k, v in sorted(cell.packages.items())),
+                            *((f"seconds:{k}", f"{v:.1f}") for k, v in cell.timings.items())):
             ET.SubElement(props, "property", name=name, value=value)
         table = step_table(cell)
         if cell.outcome == "failed":

@@ -9,6 +9,9 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("passed", "failed", "error", "skipped")
+# Where a cell's time goes, in the order it is spent ("steps" excludes the boot, which happens
+# inside the first step that needs the VM).
+STAGES = ("image", "publish", "boot", "ready", "steps", "collect", "destroy")
 
 
 @dataclass
@@ -74,6 +77,7 @@ class CellResult:
     agent_version: str = ""
     packages: dict[str, str] = field(default_factory=dict)
     gallery_errors: dict[str, str] = field(default_factory=dict)  # version -> service answer
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds, see STAGES
 
     @property
     def cell_id(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +53,13 @@ class LiveCell:
     def agent(self) -> AgentClient:
         """The agent in a booted, ready VM (booting it now if needed)."""
         if self._agent is None:
-            self.machine.up(timeout=self.boot_timeout)
-            agent = AgentClient(self.machine.connect, vm=self.machine.name)
-            wait_system_ready(agent.channel, self.machine.name, self.ready_timeout)
-            self.reopen(agent.channel)
-            agent.install()
+            with timed(self.result, "boot"):
+                self.machine.up(timeout=self.boot_timeout)
+            with timed(self.result, "ready"):
+                agent = AgentClient(self.machine.connect, vm=self.machine.name)
+                wait_system_ready(agent.channel, self.machine.name, self.ready_timeout)
+                self.reopen(agent.channel)
+                agent.install()
             self.result.agent_version = agent.version()
             self._agent = agent
         return self._agent
@@ -75,7 +79,7 @@ def run_cell(ctx: RunContext, scenario: Scenario, image: str) -> CellResult:
                         file=str(scenario.file), markers=list(scenario.markers), accel=ctx.accel)
     for attempt in range(ctx.options.retries + 1):
         started = time.monotonic()
-        result.steps = []
+        result.steps, result.timings = [], {}
         try:
             _attempt(ctx, scenario, image, result, attempt)
         except InfrastructureError as exc:
@@ -97,18 +101,21 @@ def run_cell(ctx: RunContext, scenario: Scenario, image: str) -> CellResult:
 def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellResult,
              attempt: int) -> None:
     recipe = find_recipe(image_name)
-    image = ensure_image(recipe, log=ctx.report_dir / "image-build.log")
+    with timed(result, "image"):
+        image = ensure_image(recipe, log=ctx.report_dir / "image-build.log")
     result.image_key = image.key
     cell_dir = ctx.cell_dir(result.cell_id)
     result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
     suffix = f"-r{attempt}" if attempt else ""
     name = ctx.domain_name(scenario.name, image_name) + suffix
     ready = scenario.ready_seconds or recipe.ssh_seconds
-    machine = create_machine(image, name=name, folder=ctx.vm_root / name, run_id=ctx.run_id,
-                             driver=ctx.driver, cpus=ctx.options.cpus,
-                             memory_mib=ctx.options.memory_mib, ssh_timeout=ready)
+    with timed(result, "image"):  # includes adding the box to Vagrant
+        machine = create_machine(image, name=name, folder=ctx.vm_root / name,
+                                 run_id=ctx.run_id, driver=ctx.driver, cpus=ctx.options.cpus,
+                                 memory_mib=ctx.options.memory_mib, ssh_timeout=ready)
     result.vm = name
-    published = publish(scenario, ctx.store, ctx.run_id)
+    with timed(result, "publish"):
+        published = publish(scenario, ctx.store, ctx.run_id)
     result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
                        for key, ref in published.blobs.items()}
     gallery = CellGallery(scenario, published, ctx.store)
@@ -118,15 +125,33 @@ def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellR
     failed = True
     try:
         try:
-            _steps(live, result)
+            started = time.monotonic()
+            try:
+                _steps(live, result)
+            finally:  # the steps' own time: the boot inside the first one is counted apart
+                spent = time.monotonic() - started - result.timings.get("boot", 0.0) \
+                    - result.timings.get("ready", 0.0)
+                result.timings["steps"] = round(spent, 1)
         finally:
             if live.booted:
-                _collect(live, cell_dir)
+                with timed(result, "collect"):
+                    _collect(live, cell_dir)
         failed = result.outcome != "passed"
     finally:
         _finish_machine(ctx, machine, result, cell_dir, failed)
         if not machine.started:
             result.vm = ""
+
+
+@contextmanager
+def timed(result: CellResult, stage: str) -> Iterator[None]:
+    """Add the time spent in ``stage`` to the cell's timings, whether it succeeds or not."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = result.timings.get(stage, 0.0) + time.monotonic() - started
+        result.timings[stage] = round(spent, 1)
 
 
 def wait_system_ready(channel: Channel, vm: str, timeout: float) -> None:
@@ -188,7 +213,8 @@ def _finish_machine(ctx: RunContext, machine: VagrantMachine, result: CellResult
         (cell_dir / "LOGIN.txt").write_text(f"VM {machine.name} was kept.\n{result.login}\n")
         return
     try:
-        machine.destroy()
+        with timed(result, "destroy"):
+            machine.destroy()
     except CleanupErrors as exc:
         if result.outcome == "passed":
             result.outcome, result.message = "error", f"cleanup failed: {exc}"

@@ -42,7 +42,8 @@ def make_run() -> RunResult:
                           expected=["file /usr/local/go: exists = True"],
                           actual=["file /usr/local/go: exists = True"])],
         artifacts="cells/tar-golang-debian-12", vm="vmapp-run1-tar", accel="tcg",
-        image_key="abc123", agent_version="1.0.9", packages={"go_linux@1.0.0": "sha256:aa"})
+        image_key="abc123", agent_version="1.0.9", packages={"go_linux@1.0.0": "sha256:aa"},
+        timings={"publish": 1.2, "boot": 33.4, "ready": 5.0, "steps": 20.5, "destroy": 2.0})
     failed = CellResult(
         scenario="broken-install", image="debian-12", outcome="failed",
         message="expected brokenapp: result='Install SUCCESS'", seconds=40.0,
@@ -141,7 +142,9 @@ def test_junit_properties_and_system_out(tmp_path: Path) -> None:
     assert props == {"image": "debian-12", "image_key": "abc123", "scenario": "tar-golang",
                      "accel": "tcg", "agent": "1.0.9", "vm": "vmapp-run1-tar", "retries": "0",
                      "artifacts": "cells/tar-golang-debian-12",
-                     "package:go_linux@1.0.0": "sha256:aa"}
+                     "package:go_linux@1.0.0": "sha256:aa", "seconds:publish": "1.2",
+                     "seconds:boot": "33.4", "seconds:ready": "5.0", "seconds:steps": "20.5",
+                     "seconds:destroy": "2.0"}
     retried = {p.get("name"): p.get("value") for p in cases[2].findall("./properties/property")}
     assert retried["retries"] == "1"
     assert (cases[2].findtext("system-out") or "").endswith(
@@ -212,3 +215,9 @@ def test_html_of_a_run_still_going_says_so(tmp_path: Path) -> None:
     run.finished, run.cells = "", run.cells[:2]
     text = write_html(run, tmp_path / "going.html").read_text()
     assert '<b id="in-progress">in progress</b> (2 cell(s) done so far)' in text
+
+
+def test_html_shows_where_a_cells_time_went(tmp_path: Path) -> None:
+    text = write_html(make_run(), tmp_path / "index.html").read_text()
+    assert ('time: publish 1 s &middot; boot 33 s &middot; ready 5 s &middot; steps 20 s '
+            '&middot; destroy 2 s') in text
