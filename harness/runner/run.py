@@ -28,7 +28,11 @@ Progress = Callable[[str, CellResult | None], None]
 
 
 def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[tuple[Scenario, str]]:
-    return [(s, image) for s in scenarios for image in (images or list(s.images))]
+    """The cells, one image after another (in order of first mention): a run cut short leaves
+    whole columns of the compatibility matrix rather than scattered cells."""
+    cells = [(s, image) for s in scenarios for image in (images or list(s.images))]
+    order = list(dict.fromkeys(image for _, image in cells))
+    return sorted(cells, key=lambda cell: order.index(cell[1]))
 
 
 def choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str, str]:
