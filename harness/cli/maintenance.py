@@ -10,15 +10,19 @@ from pathlib import Path
 
 from harness.errors import CleanupErrors, ConfigError
 from harness.machines import libvirtd
-from harness.report.results import read_results
-from harness.runner.context import run_is_active
+from harness.report.results import merge_runs, read_results
+from harness.runner.context import new_run_id, run_is_active
 from harness.runner.run import write_reports
 from harness.settings import reports_dir, state_dir
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("report", help="rebuild the JUnit and HTML reports from results.json")
-    p.add_argument("run", nargs="?", default="latest", help="run id or folder (default latest)")
+    p = sub.add_parser("report", help="rebuild the JUnit and HTML reports from results.json, "
+                       "or merge several runs into one matrix")
+    p.add_argument("runs", nargs="*", default=["latest"], metavar="RUN",
+                   help="run id or folder (default latest)")
+    p.add_argument("--merge", action="store_true",
+                   help="one report from the RUNs, each cell from the latest run that has it")
     p.set_defaults(handler=handle_report)
     p = sub.add_parser("ssh", help="log into a kept VM: RUN/SCENARIO[IMAGE] (RUN may be latest)")
     p.add_argument("cell")
@@ -38,9 +42,23 @@ def _run_folder(run: str) -> Path:
 
 
 def handle_report(args: argparse.Namespace) -> int:
-    folder = _run_folder(args.run)
-    write_reports(read_results(folder / "results.json"), folder)
-    print(f"report: {folder / 'index.html'}")
+    folders = [_run_folder(run) for run in args.runs]
+    if not args.merge:
+        if len(folders) > 1:
+            raise ConfigError(problem="several runs given: add --merge to combine them",
+                              field="run")
+        write_reports(read_results(folders[0] / "results.json"), folders[0])
+        print(f"report: {folders[0] / 'index.html'}")
+        return 0
+    if len({f.parent for f in folders}) > 1:  # the merged report links to their cells
+        raise ConfigError(problem="runs to merge must sit in one reports folder", field="run")
+    run_id = "merged-" + new_run_id()
+    merged = merge_runs([read_results(f / "results.json") for f in folders], run_id)
+    folder = folders[0].parent / run_id
+    folder.mkdir(parents=True)
+    write_reports(merged, folder)
+    print(f"report: {folder / 'index.html'} ({len(merged.cells)} cells from "
+          f"{merged.accel_reason.removeprefix('merged from ')})")
     return 0
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.report.results import RunResult
+from harness.report.results import RunResult, latest_cells
 from harness.scenario.model import Scenario
 
 START = "<!-- coverage:start -->"
@@ -51,18 +51,6 @@ def image_columns(scenarios: Sequence[Scenario]) -> list[str]:
     return sorted({image for s in scenarios for image in s.images})
 
 
-def last_outcomes(runs: Sequence[RunResult]) -> dict[tuple[str, str], tuple[str, RunResult]]:
-    """(scenario, image) -> its outcome in the latest run that has the cell, and that run.
-
-    Runs are ordered by start time, so a partial rerun overrides only the cells it ran.
-    """
-    found: dict[tuple[str, str], tuple[str, RunResult]] = {}
-    for run in sorted(runs, key=lambda r: (r.started, r.run_id)):
-        for cell in run.cells:
-            found[(cell.scenario, cell.image)] = (cell.outcome, run)
-    return found
-
-
 def _cell_text(text: str) -> str:
     """One Markdown table cell: a single line, pipes escaped."""
     return " ".join(text.split()).replace("|", "\\|")
@@ -93,7 +81,7 @@ def coverage_table(scenarios: Sequence[Scenario], runs: Sequence[RunResult] = ()
     files relative to it.  Without it names are plain code spans.
     """
     images = image_columns(scenarios)
-    outcomes = last_outcomes(runs)
+    latest = latest_cells(runs)
     rows = sorted(scenarios, key=lambda s: (GROUPS.index(group(s)), s.name))
     lines = ["| " + " | ".join(["Seed rule", "Scenario", *images]) + " |",
              "|" + "---|" * (2 + len(images))]
@@ -101,11 +89,11 @@ def coverage_table(scenarios: Sequence[Scenario], runs: Sequence[RunResult] = ()
     for scenario in rows:
         cells = [_cell_text(scenario.rule) or "*(no rule given)*", _scenario_link(scenario, base)]
         for image in images:
-            result = outcomes.get((scenario.name, image))
-            if result is not None:
-                outcome, run = result
+            found = latest.get((scenario.name, image))
+            if found is not None:
+                cell, run = found
                 shown[run.run_id] = run
-                cells.append(SHORT.get(outcome, outcome))
+                cells.append(SHORT.get(cell.outcome, cell.outcome))
             else:
                 cells.append(NOT_RUN if image in scenario.images else NOT_PLANNED)
         lines.append("| " + " | ".join(cells) + " |")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,36 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"schemaVersion": SCHEMA_VERSION, **asdict(self)}
+
+
+def latest_cells(runs: Sequence[RunResult]) -> dict[tuple[str, str], tuple[CellResult, RunResult]]:
+    """(scenario, image) -> the cell from the latest run that has it, and that run.
+
+    Runs are ordered by start time, so a partial rerun overrides only the cells it ran.
+    """
+    found: dict[tuple[str, str], tuple[CellResult, RunResult]] = {}
+    for run in sorted(runs, key=lambda r: (r.started, r.run_id)):
+        for cell in run.cells:
+            found[(cell.scenario, cell.image)] = (cell, run)
+    return found
+
+
+def merge_runs(runs: Sequence[RunResult], run_id: str) -> RunResult:
+    """One run made of the latest result of every cell of ``runs`` (reports of runs split by
+    image, runner or night, seen as one matrix).  Artifact paths point into the original run
+    folders, which sit beside the merged one."""
+    picked = latest_cells(runs)
+    cells = [replace(cell, artifacts=f"../{run.run_id}/{cell.artifacts}" if cell.artifacts
+                     else "") for cell, run in picked.values()]
+    used = {run.run_id: run for _, run in picked.values()}
+    ordered = sorted(used.values(), key=lambda r: (r.started, r.run_id))
+    return RunResult(
+        run_id=run_id, started=ordered[0].started if ordered else "",
+        finished=max((r.finished for r in ordered), default=""),
+        seconds=round(sum(c.seconds for c in cells), 1),
+        accel="/".join(sorted({r.accel for r in ordered if r.accel})),
+        accel_reason="merged from " + ", ".join(r.run_id for r in ordered),
+        cells=cells, host=ordered[-1].host if ordered else {})
 
 
 def write_results(run: RunResult, folder: Path) -> Path:
