@@ -95,6 +95,7 @@ class RunResult:
     accel_reason: str = ""
     cells: list[CellResult] = field(default_factory=list)
     host: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False  # stopped by the user before every cell ran
 
     def counts(self) -> dict[str, int]:
         return {o: sum(1 for c in self.cells if c.outcome == o) for o in OUTCOMES}

@@ -137,6 +137,9 @@ def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellR
                 with timed(result, "collect"):
                     _collect(live, cell_dir)
         failed = result.outcome != "passed"
+    except KeyboardInterrupt:  # the user stopped the run: not a failure to keep a VM for
+        failed = False
+        raise
     finally:
         _finish_machine(ctx, machine, result, cell_dir, failed)
         if not machine.started:

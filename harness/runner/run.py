@@ -68,18 +68,24 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
         run.accel = "kvm" if driver == "kvm" else "tcg"
         progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
         vm_root = claim_run_folder(state_dir() / "runs" / run_id)
-        with Azurite(vm_root / "azurite") as azurite:
-            ctx = RunContext(run_id=run_id, report_dir=report_dir, vm_root=vm_root,
-                             store=BlobStore(azurite.account_url, azurite.account, azurite.key),
-                             storage_port=azurite.port, driver=driver, options=options)
-            for scenario, image in cells:
-                progress(f"running {scenario.name}[{image}]", None)
-                cell = run_cell(ctx, scenario, image)
-                run.cells.append(cell)
-                write_reports(run, report_dir)  # a run cut short still leaves its finished cells
-                progress("done", cell)
-        if not any(c.kept for c in run.cells):
-            shutil.rmtree(vm_root, ignore_errors=True)
+        try:
+            with Azurite(vm_root / "azurite") as azurite:
+                ctx = RunContext(run_id=run_id, report_dir=report_dir, vm_root=vm_root,
+                                 store=BlobStore(azurite.account_url, azurite.account,
+                                                 azurite.key),
+                                 storage_port=azurite.port, driver=driver, options=options)
+                for scenario, image in cells:
+                    progress(f"running {scenario.name}[{image}]", None)
+                    cell = run_cell(ctx, scenario, image)
+                    run.cells.append(cell)
+                    write_reports(run, report_dir)  # a run cut short keeps its finished cells
+                    progress("done", cell)
+        except KeyboardInterrupt:
+            run.interrupted = True
+            raise
+        finally:  # kept VMs keep their folders; nothing else of the run stays
+            if options.keep != "always" and not any(c.kept for c in run.cells):
+                shutil.rmtree(vm_root, ignore_errors=True)
     finally:
         run.seconds = round(time.monotonic() - started, 1)
         run.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

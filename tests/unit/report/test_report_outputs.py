@@ -221,3 +221,10 @@ def test_html_shows_where_a_cells_time_went(tmp_path: Path) -> None:
     text = write_html(make_run(), tmp_path / "index.html").read_text()
     assert ('time: publish 1 s &middot; boot 33 s &middot; ready 5 s &middot; steps 20 s '
             '&middot; destroy 2 s') in text
+
+
+def test_html_of_an_interrupted_run_says_so(tmp_path: Path) -> None:
+    run = make_run()
+    run.interrupted, run.cells = True, run.cells[:1]
+    text = write_html(run, tmp_path / "index.html").read_text()
+    assert '<b id="interrupted">interrupted</b> after 1 cell(s), 600 s' in text
