@@ -20,24 +20,25 @@ def _show(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def obj(parent: Mapping[str, Any], key: str, path: str) -> Json:
-    """A nested object; absent or null is an empty object."""
+def _typed(parent: Mapping[str, Any], key: str, path: str, ok: Any, reason: str) -> Any:
+    """The value at ``key`` (None when absent or null), refused unless ``ok(value)``."""
     value = parent.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
+    if value is not None and not ok(value):
         raise fail("invalid_value", f"{path}.{key}", value=_show(value),
-                   parameter=f"{path}.{key}", reason="expected an object")
+                   parameter=f"{path}.{key}", reason=reason)
     return value
 
 
+def obj(parent: Mapping[str, Any], key: str, path: str) -> Json:
+    """A nested object; absent or null is an empty object."""
+    value: Json | None = _typed(parent, key, path, lambda v: isinstance(v, dict),
+                                "expected an object")
+    return {} if value is None else value
+
+
 def opt_str(parent: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = parent.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
-                   parameter=f"{path}.{key}", reason="expected a string")
+    value: str | None = _typed(parent, key, path, lambda v: isinstance(v, str),
+                               "expected a string")
     return value
 
 
@@ -49,33 +50,22 @@ def req_str(parent: Mapping[str, Any], key: str, path: str) -> str:
 
 
 def opt_bool(parent: Mapping[str, Any], key: str, path: str) -> bool | None:
-    value = parent.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
-                   parameter=f"{path}.{key}", reason="expected true or false")
+    value: bool | None = _typed(parent, key, path, lambda v: isinstance(v, bool),
+                                "expected true or false")
     return value
 
 
 def opt_int(parent: Mapping[str, Any], key: str, path: str) -> int | None:
-    value = parent.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
-                   parameter=f"{path}.{key}", reason="expected an integer")
+    value: int | None = _typed(parent, key, path,
+                               lambda v: isinstance(v, int) and not isinstance(v, bool),
+                               "expected an integer")
     return value
 
 
 def opt_list(parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise fail("invalid_value", f"{path}.{key}", value=_show(value),
-                   parameter=f"{path}.{key}", reason="expected an array")
-    return value
+    value: list[Any] | None = _typed(parent, key, path, lambda v: isinstance(v, list),
+                                     "expected an array")
+    return [] if value is None else value
 
 
 def opt_date(parent: Mapping[str, Any], key: str, path: str) -> datetime | None:

@@ -41,28 +41,30 @@ def test_a_run_whose_cells_were_all_replaced_is_not_named() -> None:
     assert merge_runs([old, RERUN], "m").accel_reason == "merged from r2"
 
 
-def test_vmapp_report_merge_writes_one_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def two_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A reports folder holding NIGHT and RERUN."""
     monkeypatch.setenv("VMAPP_REPORTS_DIR", str(tmp_path))
     for result in (NIGHT, RERUN):
         (tmp_path / result.run_id).mkdir()
         write_results(result, tmp_path / result.run_id)
+    return tmp_path
+
+
+def test_vmapp_report_merge_writes_one_matrix(two_runs: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--merge", "r1", "r2"]) == 0
     out = capsys.readouterr().out
     assert "3 cells from r1, r2" in out
     folder = Path(out.split("report: ", 1)[1].split()[0]).parent
-    assert folder.parent == tmp_path and folder.name.startswith("merged-")
+    assert folder.parent == two_runs and folder.name.startswith("merged-")
     assert len(read_results(folder / "results.json").cells) == 3
     html = (folder / "index.html").read_text()
     assert 'data-cell="tar[debian-13]" data-outcome="error"' in html
     assert 'data-cell="zip[debian-12]" data-outcome="passed"' in html
 
 
-def test_several_runs_without_merge_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_several_runs_without_merge_are_refused(two_runs: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("VMAPP_REPORTS_DIR", str(tmp_path))
-    for result in (NIGHT, RERUN):
-        (tmp_path / result.run_id).mkdir()
-        write_results(result, tmp_path / result.run_id)
     assert main(["report", "r1", "r2"]) == 2
     assert "add --merge" in capsys.readouterr().err
