@@ -23,7 +23,6 @@ GUEST_AGENT = "/usr/local/lib/vmapp/vmapp_agent.py"
 GUEST_GOALS = "/var/lib/vmapp/goal-states"
 EXTENSION_DIR = "/var/lib/waagent/Microsoft.CPlat.Core.VMApplicationManagerLinux-1.0.9"
 DOWNLOADS_DIR = "/var/lib/waagent/Microsoft.CPlat.Core.VMApplicationManagerLinux"
-POLL_SEPARATOR = "--vmapp-poll--"
 AGENT_LOG = "/var/log/azure/Microsoft.CPlat.Core.VMApplicationManagerLinux/vmapp-agent.log"
 
 
@@ -110,10 +109,10 @@ class AgentClient:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                current, finished = self._poll(seq, unit)
+                current = boot_id(self.channel)
                 if current != first_boot and current not in boots:
                     boots.append(current)
-                if finished:
+                if self._finished(seq, unit):
                     return self._outcome(seq, first_boot, boots)
             except GuestUnreachable:
                 self._wait_for_guest(deadline)
@@ -134,30 +133,17 @@ class AgentClient:
                 time.sleep(2)
         raise InfrastructureError(stage="reconnect after reboot", vm=self.vm, detail=last)
 
-    def _poll(self, seq: int, unit: str) -> tuple[str, bool]:
-        """The guest's boot id, and whether goal state ``seq`` is done: one round trip (each
-        costs a few hundred ms under TCG, and polling runs every second)."""
-        parts = self.channel.run(
-            f"cat /proc/sys/kernel/random/boot_id; echo {POLL_SEPARATOR}; "
-            f"systemctl is-active {unit} vmapp-agent-resume.service; echo {POLL_SEPARATOR}; "
-            f"cat {EXTENSION_DIR}/mrseq 2>/dev/null; echo {POLL_SEPARATOR}; "
-            f"cat {EXTENSION_DIR}/status/{seq}.status 2>/dev/null").text.split(
-                f"\n{POLL_SEPARATOR}\n")
-        if len(parts) != 4:
-            raise GuestUnreachable(stage="agent poll", vm=self.vm,
-                                   detail=f"unexpected answer: {parts!r}")
-        current, states, mrseq, status = (part.strip() for part in parts)
-        if any(state in ("active", "activating") for state in states.split()):
-            return current, False
+    def _finished(self, seq: int, unit: str) -> bool:
+        active = self.channel.run(f"systemctl is-active {unit} vmapp-agent-resume.service")
+        if any(state in ("active", "activating") for state in active.text.split()):
+            return False
+        mrseq = self.channel.run(f"cat {EXTENSION_DIR}/mrseq").text.strip()
         if mrseq != str(seq):
             journal = self.channel.run(f"journalctl -u {unit} --no-pager -n 50").text
             raise AgentCrashed(stage="agent apply", vm=self.vm,
                                detail=f"goal state {seq} produced no status:\n{journal}")
-        try:
-            state = json.loads(status)[0]["status"]["status"]
-        except (ValueError, LookupError, TypeError):  # not written yet, or cut by a reboot
-            return current, False
-        return current, state != "transitioning"
+        status = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.status"))
+        return bool(status[0]["status"]["status"] != "transitioning")
 
     def _outcome(self, seq: int, first_boot: str, observed: list[str]) -> Outcome:
         status = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.status"))
