@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.cli.run import DEFAULT_SCENARIOS
 from harness.errors import ConfigError
 from harness.report.coverage import coverage_table, replace_between_markers
 from harness.report.results import RunResult, read_results
 from harness.scenario.load import load_all, scenario_files
-from harness.settings import REPO_ROOT, reports_dir
-
-DEFAULT_SCENARIOS = [REPO_ROOT / "scenarios"]
+from harness.settings import reports_dir
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
