@@ -18,23 +18,14 @@ from typing import Any
 import pytest
 
 from harness.errors import ConfigError, ConfigErrors, HarnessError
-from harness.machines import libvirtd
 from harness.report.junit import step_table
 from harness.report.results import CellResult, RunResult
 from harness.runner.cell import run_cell
-from harness.runner.context import (
-    KEEP_CHOICES,
-    RunContext,
-    RunOptions,
-    claim_run_folder,
-    new_run_id,
-)
-from harness.runner.run import choose_driver, write_reports
+from harness.runner.context import KEEP_CHOICES, RunContext, RunOptions
+from harness.runner.run import new_run, open_run, write_reports
 from harness.scenario.load import load_scenario
 from harness.scenario.model import Scenario
-from harness.settings import reports_dir, state_dir
-from harness.storage.azurite import Azurite
-from harness.storage.blobs import BlobStore
+from harness.settings import reports_dir
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -158,21 +149,12 @@ class HarnessSession:
         options = RunOptions(keep=self.config.getoption("vmapp_keep"),
                              accel=self.config.getoption("vmapp_accel"),
                              retries=self.config.getoption("vmapp_retries"))
-        run_id = new_run_id()
-        libvirtd.ensure_daemons()
-        driver, reason = choose_driver(options.accel, image, lambda _m, _c: None)
-        vm_root = claim_run_folder(state_dir() / "runs" / run_id)
-        azurite = self.stack.enter_context(Azurite(vm_root / "azurite"))
-        report_dir = reports_dir() / run_id
+        run = new_run()
+        report_dir = reports_dir() / run.run_id
         report_dir.mkdir(parents=True, exist_ok=True)
         self.started = time.monotonic()
-        self.run_result = RunResult(run_id=run_id,
-                                    started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                    accel="kvm" if driver == "kvm" else "tcg",
-                                    accel_reason=reason)
-        self.ctx = RunContext(run_id=run_id, report_dir=report_dir, vm_root=vm_root,
-                              store=BlobStore(azurite.account_url, azurite.account, azurite.key),
-                              storage_port=azurite.port, driver=driver, options=options)
+        self.ctx = self.stack.enter_context(open_run(run, report_dir, options, image))
+        self.run_result = run
         return self.ctx
 
     def run(self, scenario: Scenario, image: str) -> CellResult:

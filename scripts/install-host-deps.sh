@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
   vagrant vagrant-libvirt debootstrap e2fsprogs openssh-client
-  zip unzip dpkg-dev chromium
+  zip unzip dpkg-dev chromium python3-venv python3-dev gcc
 )
 # Node may come from another source (nodesource ships npm inside nodejs): only ask apt when absent.
 command -v node >/dev/null || PKGS+=(nodejs)

@@ -1,6 +1,7 @@
 """Vagrant + vagrant-libvirt: a rendered Vagrantfile per VM, so engineers can `vagrant ssh`.
 
-Vagrant is driven through its CLI via harness.proc (the one process runner).  Each VM gets its own
+Vagrant is driven through its CLI via harness.proc (the one process runner; python-vagrant would
+be a second one).  Each VM gets its own
 folder holding the Vagrantfile, the serial console log and a README on how to log in.
 """
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -49,43 +50,55 @@ def choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str,
     return ("kvm" if usable else "qemu"), reason
 
 
+def new_run(run_id: str | None = None) -> RunResult:
+    return RunResult(run_id=run_id or new_run_id(),
+                     started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     host={"hostname": platform.node(), "kernel": platform.release(),
+                           "python": platform.python_version()})
+
+
+@contextlib.contextmanager
+def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image: str | None,
+             progress: Progress = lambda _m, _c: None) -> Iterator[RunContext]:
+    """libvirt, the acceleration choice and the run's package storage; on the way out the run's
+    state folder goes, unless a VM was kept (its folder is where `vagrant ssh` works)."""
+    libvirtd.ensure_daemons()
+    driver, run.accel_reason = choose_driver(options.accel, first_image, progress) \
+        if first_image else ("qemu", "no cells")
+    run.accel = "kvm" if driver == "kvm" else "tcg"
+    progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
+    vm_root = claim_run_folder(state_dir() / "runs" / run.run_id)
+    try:
+        with Azurite(vm_root / "azurite") as azurite:
+            yield RunContext(run_id=run.run_id, report_dir=report_dir, vm_root=vm_root,
+                             store=BlobStore(azurite.account_url, azurite.account, azurite.key),
+                             storage_port=azurite.port, driver=driver, options=options)
+    finally:
+        if options.keep != "always" and not any(c.kept for c in run.cells):
+            shutil.rmtree(vm_root, ignore_errors=True)
+
+
 def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
                options: RunOptions | None = None, progress: Progress = lambda _m, _c: None,
                run_id: str | None = None) -> tuple[RunResult, Path]:
     options = options or RunOptions()
-    run_id = run_id or new_run_id()
-    report_dir = reports_dir() / run_id
+    run = new_run(run_id)
+    report_dir = reports_dir() / run.run_id
     report_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    run = RunResult(run_id=run_id, started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    host={"hostname": platform.node(), "kernel": platform.release(),
-                          "python": platform.python_version()})
     cells = matrix(scenarios, images)
     try:
-        libvirtd.ensure_daemons()
-        driver, run.accel_reason = choose_driver(options.accel, cells[0][1], progress) \
-            if cells else ("qemu", "no cells")
-        run.accel = "kvm" if driver == "kvm" else "tcg"
-        progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
-        vm_root = claim_run_folder(state_dir() / "runs" / run_id)
-        try:
-            with Azurite(vm_root / "azurite") as azurite:
-                ctx = RunContext(run_id=run_id, report_dir=report_dir, vm_root=vm_root,
-                                 store=BlobStore(azurite.account_url, azurite.account,
-                                                 azurite.key),
-                                 storage_port=azurite.port, driver=driver, options=options)
-                for scenario, image in cells:
-                    progress(f"running {scenario.name}[{image}]", None)
-                    cell = run_cell(ctx, scenario, image)
-                    run.cells.append(cell)
-                    write_reports(run, report_dir)  # a run cut short keeps its finished cells
-                    progress("done", cell)
-        except KeyboardInterrupt:
-            run.interrupted = True
-            raise
-        finally:  # kept VMs keep their folders; nothing else of the run stays
-            if options.keep != "always" and not any(c.kept for c in run.cells):
-                shutil.rmtree(vm_root, ignore_errors=True)
+        with open_run(run, report_dir, options, cells[0][1] if cells else None,
+                      progress) as ctx:
+            for scenario, image in cells:
+                progress(f"running {scenario.name}[{image}]", None)
+                cell = run_cell(ctx, scenario, image)
+                run.cells.append(cell)
+                write_reports(run, report_dir)  # a run cut short keeps its finished cells
+                progress("done", cell)
+    except KeyboardInterrupt:
+        run.interrupted = True
+        raise
     finally:
         run.seconds = round(time.monotonic() - started, 1)
         run.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

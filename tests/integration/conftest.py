@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.machines import libvirtd
-from harness.report.results import RunResult
+from harness.report.results import CellResult, RunResult
 from harness.runner.context import RunOptions
 from harness.runner.run import run_matrix
 from harness.scenario.load import load_all
@@ -21,11 +21,25 @@ from harness.settings import REPO_ROOT
 RunScenarios = Callable[..., tuple[RunResult, Path]]
 # CI boots one image; `vmapp run scenarios/` gives the full matrix (Debian 12 and 13).
 CI_IMAGE = "debian-12"
+# What the session's runs really booted, printed at the end so CI logs show it.
+BOOTED: list[str] = []
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.integration)
+
+
+def _vm_line(run: RunResult, cell: CellResult) -> str:
+    boot_ids = sorted({b[:8] for step in cell.steps for b in step.boot_ids})
+    return (f"{cell.cell_id}: {cell.outcome}, VM {cell.vm} ({run.accel}), "
+            f"boot {cell.timings.get('boot', 0):.0f}s, guest boot ids {', '.join(boot_ids) or '-'}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.section(f"real VMs booted by runs in this session: {len(BOOTED)}")
+    for line in BOOTED:
+        terminalreporter.write_line(line)
 
 
 def _run_scenarios(reports: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunScenarios]:
@@ -39,6 +53,7 @@ def _run_scenarios(reports: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
                                     options=RunOptions(**options),  # type: ignore[arg-type]
                                     progress=lambda m, c: print(m, c.outcome if c else ""))
         runs.append(result.run_id)
+        BOOTED.extend(_vm_line(result, cell) for cell in result.cells if cell.vm)
         return result, folder
 
     yield run
