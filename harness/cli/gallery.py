@@ -21,6 +21,7 @@ from harness.cli.errors import print_error
 from harness.errors import ConfigError, HarnessError
 from harness.gallery import SEED_ROWS, GalleryService
 from harness.gallery.errors import HARNESS_ROWS
+from harness.gallery.jsonfile import load_json
 from harness.gallery.names import parse_datetime
 from harness.gallery.replay import BlobSink, Replayer, needs_storage, parse_requests
 from harness.storage.azurite import DEV_ACCOUNT, DEV_KEY, Azurite
@@ -69,16 +70,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def load_requests(path: Path) -> Any:
-    """The decoded file; a ConfigError naming file, line and column when it is not JSON."""
+    """The decoded file; a ConfigError naming the file (and line) when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"invalid JSON at column {exc.colno}: {exc.msg}", file=str(path),
-                          line=exc.lineno) from None
+    return load_json(data, str(path))
 
 
 @contextlib.contextmanager

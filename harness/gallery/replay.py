@@ -10,7 +10,8 @@ A request file is a JSON array.  Each element is one of:
 
 Any string of a later request may contain ``{{blob:CONTAINER/NAME}}`` (URL with a read SAS),
 ``{{blob:CONTAINER/NAME|expired}}`` or ``{{blob:CONTAINER/NAME|nosas}}``.  Every element may
-carry a ``comment``.  Malformed elements are reported all together, by index and field.
+carry a ``comment``.  Malformed elements are reported all together, by index and field; an
+element nested more than ``MAX_DEPTH`` levels deep is one of them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from harness.errors import ConfigError, ConfigErrors
 from harness.gallery.bodies import Json
+from harness.gallery.jsonfile import MAX_DEPTH, nesting_depth
 from harness.gallery.names import format_datetime, parse_datetime
 from harness.gallery.service import GalleryService
 
@@ -202,6 +204,11 @@ def parse_requests(data: Any, file: str) -> list[Request]:
         if not isinstance(item, dict):
             errors.append(ConfigError(f"must be an object, not {type(item).__name__}",
                                       file=file, field=f"request[{index}]"))
+            continue
+        if nesting_depth(item) > MAX_DEPTH:
+            errors.append(ConfigError(f"nested more than {MAX_DEPTH} levels deep (arrays and "
+                                      "objects, the request itself included)", file=file,
+                                      field=f"request[{index}]"))
             continue
         fields = _Fields(item, index, file, errors)
         _check_placeholders(item, f"request[{index}]", errors, file)

@@ -109,17 +109,41 @@ def test_supported_os_type_required_and_linux_or_windows(svc: GalleryService) ->
         "supportedOSType"] == "windows"
 
 
-def test_application_metadata_end_of_life_must_be_future_and_uris_valid(
-        svc: GalleryService) -> None:
+def test_application_metadata_end_of_life_must_be_future(svc: GalleryService) -> None:
     ok(svc.request("PUT", gallery_id(), gallery_body()), 201)
     assert "must be in the future" in error(
         svc.request("PUT", app_id(), app_body(endOfLifeDate="2020-01-01")))[2]
-    assert "absolute http or https URI" in error(
-        svc.request("PUT", app_id(), app_body(eula="not a uri")))[2]
     ok(svc.request("PUT", app_id(), app_body(
         endOfLifeDate="2030-01-01", description="d", eula="https://contoso.com/eula",
         privacyStatementUri="https://contoso.com/p", releaseNoteUri="https://contoso.com/r")),
         201)
+
+
+APPLICATION_URIS = ("eula", "privacyStatementUri", "releaseNoteUri")
+
+
+@pytest.mark.parametrize("key", APPLICATION_URIS)
+@pytest.mark.parametrize("bad", ["not a uri", "ftp://contoso.com/p", "/relative/p",
+                                 "https://"])
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_application_uri_must_be_absolute_http(svc: GalleryService, key: str, bad: str,
+                                               method: str) -> None:
+    with_app(svc)
+    response = svc.request(method, app_id(), {"properties": {key: bad}} if method == "PATCH"
+                           else app_body(**{key: bad}))
+    parameter = f"galleryApplication.properties.{key}"
+    assert error(response) == (400, "InvalidParameter", f"The value '{bad}' of parameter "
+                               f"'{parameter}' is not valid: expected an absolute http or "
+                               "https URI.")
+    assert response.body["error"]["target"] == parameter
+
+
+@pytest.mark.parametrize("key", APPLICATION_URIS)
+@pytest.mark.parametrize("good", ["https://contoso.com/p", "http://contoso.com/p?v=1"])
+def test_application_uri_accepted_and_shown(svc: GalleryService, key: str, good: str) -> None:
+    ok(svc.request("PUT", gallery_id(), gallery_body()), 201)
+    body = ok(svc.request("PUT", app_id(), app_body(**{key: good})), 201)
+    assert body["properties"][key] == good
 
 
 def test_application_os_type_cannot_change_description_can(svc: GalleryService) -> None:

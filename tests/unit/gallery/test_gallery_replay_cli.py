@@ -6,6 +6,7 @@ One Azurite serves the module (``--blob-endpoint``); each test uses its own cont
 from __future__ import annotations
 
 import argparse
+import codecs
 import itertools
 import json
 import re
@@ -54,10 +55,12 @@ class Replay:
     def __init__(self, endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
         self.endpoint, self.tmp_path, self.capsys = endpoint, tmp_path, capsys
 
-    def run(self, requests: Any, *args: str, raw: str | None = None
+    def run(self, requests: Any, *args: str, raw: str | bytes | None = None
             ) -> tuple[int, list[dict[str, Any]], str]:
         file = self.tmp_path / "requests.json"
-        file.write_text(raw if raw is not None else json.dumps(requests))
+        if raw is None:
+            raw = json.dumps(requests)
+        file.write_bytes(raw.encode() if isinstance(raw, str) else raw)
         parser = argparse.ArgumentParser(prog="vmapp")
         register(parser.add_subparsers(dest="verb", required=True))
         ns = parser.parse_args(["gallery", "replay", str(file), "--now", NOW,
@@ -116,6 +119,15 @@ def version_with(container: str, media: str, version: str = "1.0.0", **profile: 
             put(version_id(version), version_body(media=media, **profile))]
 
 
+def wordings(*, current: str, preview: str) -> pytest.MarkDecorator:
+    """Run a row's test once per ``--wording``, with that wording's exact text (seed 000 / 001).
+
+    Only the rows whose seed-001 text differs need this; the others are worded alike.
+    """
+    return pytest.mark.parametrize(("wording", "text"), [("current", current),
+                                                         ("preview", preview)])
+
+
 # -- deploy-time rows --------------------------------------------------------------------------
 def test_row_deprecated(replay: Replay, container: str) -> None:
     requests = setup(container, endOfLifeDate="2024-01-01")
@@ -142,11 +154,14 @@ def test_row_too_many_applications(replay: Replay, container: str) -> None:
         "applications and retry the request.")
 
 
-def test_row_duplicate_package_reference(replay: Replay, container: str) -> None:
+@wordings(current="More than one VM Application was specified with the same "
+                  "packageReferenceId.",
+          preview="More than one VMApplication was specified with the same packageReferenceId.")
+def test_row_duplicate_package_reference(replay: Replay, container: str, wording: str,
+                                         text: str) -> None:
     requests = setup(container)
     requests.append(put(vm_id(), vm_body(entry(version_id()), entry(version_id()))))
-    assert replay.last_error(requests)[2] == (
-        "More than one VM Application was specified with the same packageReferenceId.")
+    assert replay.last_error(requests, "--wording", wording) == (400, "InvalidParameter", text)
 
 
 def test_row_not_authorized(replay: Replay, container: str) -> None:
@@ -156,28 +171,28 @@ def test_row_not_authorized(replay: Replay, container: str) -> None:
         403, "AuthorizationFailed", "Subscription not authorized to access this image.")
 
 
-def test_row_no_applications_in_subscription(replay: Replay, container: str) -> None:
+@wordings(current="Storage account in the arguments doesn't exist.",
+          preview="Storage account in the arguments does not exist.")
+def test_row_no_applications_in_subscription(replay: Replay, container: str, wording: str,
+                                             text: str) -> None:
     requests = setup(container)
     requests.append(put(vm_id(), vm_body(entry(version_id(sub=OTHER)))))
-    assert replay.last_error(requests) == (
-        404, "NotFound", "Storage account in the arguments doesn't exist.")
+    assert replay.last_error(requests, "--wording", wording) == (404, "NotFound", text)
 
 
-def test_preview_wording(replay: Replay, container: str) -> None:
-    requests = setup(container)
-    requests.append(put(vm_id(), vm_body(entry(version_id(sub=OTHER)))))
-    assert replay.last_error(requests, "--wording", "preview")[2] == (
-        "Storage account in the arguments does not exist.")
-
-
-def test_row_application_not_available(replay: Replay, container: str) -> None:
+@wordings(current="The platform image {image} isn't available. Verify that all fields in the "
+                  "storage profile are correct. For more details about storage profile "
+                  "information, please refer to https://aka.ms/storageprofile.",
+          preview="The platform image {image} is not available. Verify that all fields in the "
+                  "storage profile are correct. For more details about storage profile "
+                  "information, please refer to https://aka.ms/storageprofile.")
+def test_row_application_not_available(replay: Replay, container: str, wording: str,
+                                       text: str) -> None:
     requests = setup(container)
     missing = version_id(app="nosuchapp")
     requests.append(put(vm_id(), vm_body(entry(missing))))
-    assert replay.last_error(requests) == (
-        404, "NotFound", f"The platform image {missing} isn't available. Verify that all fields "
-        "in the storage profile are correct. For more details about storage profile "
-        "information, please refer to https://aka.ms/storageprofile.")
+    assert replay.last_error(requests, "--wording", wording) == (
+        404, "NotFound", text.format(image=missing))
 
 
 def test_row_not_replicated_to_region(replay: Replay, container: str) -> None:
@@ -222,12 +237,15 @@ def test_row_sas_malformed(replay: Replay, container: str, endpoint: str) -> Non
     assert replay.last_error(requests)[2] == f"The SAS is not valid for source uri {url}."
 
 
-def test_row_blob_not_found(replay: Replay, container: str, endpoint: str) -> None:
+@wordings(current="The blob referenced by source uri {uri} doesn't exist.",
+          preview="The blob referenced by source uri {uri} does not exist.")
+def test_row_blob_not_found(replay: Replay, container: str, endpoint: str, wording: str,
+                            text: str) -> None:
     requests = [blob(container, "other"),
                 *version_with(container, f"{{{{blob:{container}/missing}}}}")]
-    with_url(replay.last_error(requests)[2],
-             "The blob referenced by source uri {uri} doesn't exist.",
-             base_url(endpoint, container, "missing"))
+    status, code, message = replay.last_error(requests, "--wording", wording)
+    assert (status, code) == (400, "InvalidParameter")
+    with_url(message, text, base_url(endpoint, container, "missing"))
 
 
 def test_default_configuration_link_is_checked_too(replay: Replay, container: str,
@@ -392,12 +410,13 @@ def test_row_encryption(replay: Replay, container: str) -> None:
         "Gallery application version resources currently do not support encryption.")
 
 
-def test_row_name_mismatch(replay: Replay, container: str) -> None:
+@wordings(current="Entity name doesn't match the name in the request URL.",
+          preview="Entity name does not match the name in the request URL.")
+def test_row_name_mismatch(replay: Replay, container: str, wording: str, text: str) -> None:
     requests = setup(container)
     requests.append(put(version_id("2.0.0"), version_body(media=media(container))
                         | {"name": "3.0.0"}))
-    assert replay.last_error(requests)[2] == (
-        "Entity name doesn't match the name in the request URL.")
+    assert replay.last_error(requests, "--wording", wording) == (400, "InvalidParameter", text)
 
 
 def test_row_invalid_version_name(replay: Replay, container: str) -> None:
@@ -427,6 +446,70 @@ def test_invalid_json_names_line_and_column(replay: Replay, tmp_path: Path) -> N
                            "JSON at column 20: Expecting property name enclosed in double "
                            "quotes")
     assert "Traceback" not in err
+
+
+def test_latin1_file_names_the_byte(replay: Replay, tmp_path: Path) -> None:
+    raw = json.dumps([{"method": "GET", "path": gallery_id(), "comment": "café"}],
+                     ensure_ascii=False).encode("latin-1")
+    offset = raw.index(0xE9)
+    code, answers, err = replay.run(None, raw=raw)
+    assert (code, answers) == (2, [])
+    assert err == (f"vmapp gallery replay: {tmp_path / 'requests.json'}: not UTF-8 text "
+                   f"(byte 0xe9 at offset {offset}); save it as UTF-8\n")
+
+
+@pytest.mark.parametrize("mark", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8],
+                         ids=["utf-16-le", "utf-16-be", "utf-8"])
+def test_byte_order_mark_decides_the_encoding(replay: Replay, mark: bytes) -> None:
+    """As PowerShell 5 writes files (`>`, Out-File: UTF-16LE; -Encoding UTF8), CRLF included."""
+    codec = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}.get(mark,
+                                                                                    "utf-8")
+    text = json.dumps([put(gallery_id(), gallery_body(description="café"))], indent=1,
+                      ensure_ascii=False).replace("\n", "\r\n")
+    code, answers, err = replay.run(None, raw=mark + text.encode(codec))
+    assert code == 0, err
+    assert answers[0]["status"] == 201
+    assert answers[0]["body"]["properties"]["description"] == "café"
+
+
+def test_broken_utf16_names_the_byte(replay: Replay, tmp_path: Path) -> None:
+    raw = codecs.BOM_UTF16_LE + "[]".encode("utf-16-le") + b"]"
+    code, _, err = replay.run(None, raw=raw)
+    assert code == 2
+    assert err == (f"vmapp gallery replay: {tmp_path / 'requests.json'}: not UTF-16LE text "
+                   "(byte 0x5d at offset 6); save it as UTF-8\n")
+
+
+def test_json_too_deep_to_parse(replay: Replay, tmp_path: Path) -> None:
+    code, answers, err = replay.run(None, raw="[" * 100_000)
+    assert (code, answers) == (2, [])
+    assert err == (f"vmapp gallery replay: {tmp_path / 'requests.json'}: invalid JSON: nested "
+                   "too deeply to read (requests may nest at most 64 levels)\n")
+
+
+def nested(levels: int) -> Any:
+    value: Any = "x"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_request_nesting_up_to_the_limit_is_answered(replay: Replay) -> None:
+    request = put(gallery_id(), gallery_body(), comment=nested(63))  # 64 with the request
+    code, answers, err = replay.run([request])
+    assert code == 0, err
+    assert answers[0]["status"] == 201
+
+
+@pytest.mark.parametrize("request_", [
+    put(gallery_id(), gallery_body(), comment=nested(64)),
+    put(gallery_id(), gallery_body(tags={"t": nested(900)})),
+], ids=["one-level-too-deep", "deep-body"])
+def test_request_nested_too_deep(replay: Replay, tmp_path: Path, request_: Any) -> None:
+    code, answers, err = replay.run([{"harness": "settle"}, request_])
+    assert (code, answers) == (2, [])
+    assert err == (f"vmapp gallery replay: {tmp_path / 'requests.json'} request[1]: nested more "
+                   "than 64 levels deep (arrays and objects, the request itself included)\n")
 
 
 def test_not_an_array(replay: Replay, tmp_path: Path) -> None:
