@@ -12,6 +12,7 @@ from typing import Any
 import testinfra.backend.base
 import testinfra.host
 
+from harness.errors import HarnessError
 from harness.ports import Channel
 from harness.scenario.model import Check
 
@@ -63,7 +64,20 @@ def _mode(value: str | int) -> int:
 
 
 def run_check(host: testinfra.host.Host, check: Check) -> list[CheckResult]:
-    """Evaluate one check; one result per asserted property."""
+    """Evaluate one check; one result per asserted property.  What testinfra cannot evaluate
+    (a unit it cannot query, a file that is not text) is a failed check saying why; a guest
+    that went away stays an infrastructure error."""
+    try:
+        return _evaluate(host, check)
+    except HarnessError:
+        raise
+    except Exception as exc:  # testinfra raises RuntimeError, AssertionError, decode errors...
+        return [CheckResult(check, False, ", ".join(f"{k} = {v!r}" for k, v in
+                                                     check.wanted.items()) or "evaluated",
+                            f"could not evaluate: {type(exc).__name__}: {exc}")]
+
+
+def _evaluate(host: testinfra.host.Host, check: Check) -> list[CheckResult]:
     out: list[CheckResult] = []
     want = check.wanted
     if check.kind == "file":

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=handle_report)
     p = sub.add_parser("ssh", help="log into a kept VM: RUN/SCENARIO[IMAGE] (RUN may be latest)")
     p.add_argument("cell")
+    p.add_argument("command", nargs=argparse.REMAINDER,
+                   help="run this in the VM instead of a login shell (after --)")
     p.set_defaults(handler=handle_ssh)
     p = sub.add_parser("gc", help="remove harness VMs and run folders that are no longer wanted")
     p.add_argument("--older-than", type=float, default=0, metavar="HOURS",
@@ -47,7 +49,7 @@ def handle_report(args: argparse.Namespace) -> int:
         if len(folders) > 1:
             raise ConfigError(problem="several runs given: add --merge to combine them",
                               field="run")
-        write_reports(read_results(folders[0] / "results.json"), folders[0])
+        write_reports(read_results(folders[0] / "results.json"), folders[0], point_latest=False)
         print(f"report: {folders[0] / 'index.html'}")
         return 0
     if len({f.parent for f in folders}) > 1:  # the merged report links to their cells
@@ -70,8 +72,9 @@ def handle_ssh(args: argparse.Namespace) -> int:
             if not cell.kept:
                 raise ConfigError(problem=f"{cell_id} was not kept (run with --keep on-failure "
                                   "or --keep always)", field="cell")
-            command = cell.login.splitlines()[-1].split("or: ", 1)[-1]
-            os.execvp("ssh", command.split())
+            login = cell.login.splitlines()[-1].split("or: ", 1)[-1].split()
+            remote = args.command[1:] if args.command[:1] == ["--"] else args.command
+            os.execvp("ssh", login + remote)
     known = ", ".join(c.cell_id for c in results.cells)
     raise ConfigError(problem=f"no cell {cell_id!r} in run {run} (cells: {known})", field="cell")
 

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.errors import ConfigError
+
 SCHEMA_VERSION = 1
 OUTCOMES = ("passed", "failed", "error", "skipped")
 # Where a cell's time goes, in the order it is spent ("steps" excludes the boot, which happens
@@ -145,9 +147,16 @@ def write_results(run: RunResult, folder: Path) -> Path:
 
 
 def read_results(path: Path) -> RunResult:
-    data = json.loads(path.read_text())
+    """A results file read back; a missing, corrupt or foreign one is an error naming it."""
+    try:
+        return _parse_results(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(problem=f"cannot read results: {exc}", file=str(path)) from exc
+
+
+def _parse_results(data: dict[str, Any]) -> RunResult:
     if data.pop("schemaVersion", None) != SCHEMA_VERSION:
-        raise ValueError(f"{path}: unsupported results schema")
+        raise ValueError(f"not a results file of schema version {SCHEMA_VERSION}")
     cells = []
     for cell in data.pop("cells"):
         steps = [StepRecord(**{**s, "commands": [CommandRecord(**c) for c in s["commands"]]})

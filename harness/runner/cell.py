@@ -24,7 +24,8 @@ from harness.report.results import Attempt, CellResult, StepRecord
 from harness.runner.context import RunContext
 from harness.runner.goal import CellGallery
 from harness.runner.publish import Published, publish
-from harness.runner.steps import HANDLERS, CellState
+from harness.runner.state import CellState
+from harness.runner.steps import HANDLERS
 from harness.scenario.model import Scenario
 
 

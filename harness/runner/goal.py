@@ -3,6 +3,7 @@ agent's goal state built from the versions that model resolves a VM's profile to
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,9 +20,19 @@ RESOURCE_GROUP = "vmapp-harness"
 
 @dataclass
 class Faults:
-    """Faults injected so far in a cell: links handed to the agent already expired."""
+    """Faults injected so far in a cell: links handed to the agent already expired, and
+    commands replaced by one that fails."""
 
     expired: set[str] = field(default_factory=set)  # "app@version"
+    failing: dict[tuple[str, str], int] = field(default_factory=dict)  # (app@version, op) -> exit
+
+    def command(self, key: str, operation: str, command: str | None) -> str | None:
+        code = self.failing.get((key, operation))
+        if code is None or command is None:
+            return command
+        note = (f"vmapp-harness: injected fault: this {operation} command exits {code} instead "
+                f"of running: {command}")
+        return f"echo {shlex.quote(note)} >&2; exit {code}"
 
 
 def _version_body(scenario: Scenario, version: VersionDef, media_link: str,
@@ -56,24 +67,38 @@ class CellGallery:
         name = "".join(c if c.isalnum() else "_" for c in scenario.name)
         self.gallery_id = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
                            f"/providers/Microsoft.Compute/galleries/{name}")
+        self.published, self.store = published, store
         self.publish_errors: dict[str, str] = {}
         self.service.put(self.gallery_id, {"location": scenario.location, "properties": {}})
         for app in scenario.apps.values():
             self.service.put(f"{self.gallery_id}/applications/{app.name}", {
                 "location": scenario.location,
                 "properties": {"supportedOSType": app.os, "description": app.description}})
-            for version in app.versions.values():
-                config = published.config(app.name, version.version)
-                body = _version_body(
-                    scenario, version, published.package(app.name, version.version).link(store),
-                    config.link(store) if config else None)
-                try:
-                    self.service.put(self.version_id(app.name, version.version), body)
-                except ServiceError as error:
-                    self.publish_errors[f"{app.name}@{version.version}"] = str(error)
+            for version in app.versions:
+                if f"{app.name}@{version}" not in scenario.held_back:
+                    self.publish(app.name, version)
+
+    def publish(self, app: str, version: str) -> str | None:
+        """PUT a version as its publisher would; the service's refusal, if any."""
+        definition = self.scenario.apps[app].versions[version]
+        config = self.published.config(app, version)
+        body = _version_body(self.scenario, definition,
+                             self.published.package(app, version).link(self.store),
+                             config.link(self.store) if config else None)
+        try:
+            self.service.put(self.version_id(app, version), body)
+        except ServiceError as error:
+            self.publish_errors[f"{app}@{version}"] = str(error)
+            return str(error)
+        return None
 
     def version_id(self, app: str, version: str) -> str:
         return f"{self.gallery_id}/applications/{app}/versions/{version}"
+
+    def latest(self, app: str) -> str | None:
+        """What `latest` resolves to for the VM's region now."""
+        return self.service.latest_version(f"{self.gallery_id}/applications/{app}",
+                                           self.scenario.vm_location)
 
     def resolve(self, profile: Sequence[dict[str, Any]], previous: Sequence[dict[str, Any]]
                 ) -> list[ResolvedApplication]:
@@ -95,7 +120,9 @@ def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication]
             "name": item.application, "version": item.version,
             "packageReferenceId": item.version_id, "order": entry.order,
             "packageUrl": url, "configUrl": item.configuration_link,
-            "install": package.install, "remove": package.remove, "update": package.update,
+            "install": faults.command(key, "install", package.install),
+            "remove": faults.command(key, "remove", package.remove),
+            "update": faults.command(key, "update", package.update),
             "packageFileName": package.package_file_name,
             "configFileName": package.config_file_name,
             "treatFailureAsDeploymentFailure": entry.treat_failure_as_deployment_failure,

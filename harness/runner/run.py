@@ -106,12 +106,14 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
     return run, report_dir
 
 
-def write_reports(run: RunResult, report_dir: Path) -> None:
+def write_reports(run: RunResult, report_dir: Path, *, point_latest: bool = True) -> None:
+    """results.json, junit.xml and index.html; ``reports/latest`` then names this run (not when
+    an older run's reports are only rebuilt)."""
     write_results(run, report_dir)
     write_junit(run, report_dir / "junit.xml")
     write_html(run, report_dir / "index.html")
     latest = report_dir.parent / "latest"
-    if latest.is_symlink() or not latest.exists():
+    if point_latest and (latest.is_symlink() or not latest.exists()):
         tmp = report_dir.parent / f".latest-{os.getpid()}"
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(report_dir.name)

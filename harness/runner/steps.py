@@ -4,34 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.agent.client import Outcome, boot_id
 from harness.checks import host_for, run_check
 from harness.errors import GuestUnreachable
 from harness.gallery import ServiceError
-from harness.machines.ssh import SshChannel
 from harness.report.results import CommandRecord, StepRecord
-from harness.runner.goal import Faults, goal_state
+from harness.runner.faults import FAULT_HANDLERS
+from harness.runner.goal import goal_state
 from harness.runner.publish import upload
+from harness.runner.state import CellState
 from harness.scenario.model import AppExpectation, ProfileEntry, Step
 
 if TYPE_CHECKING:
     from harness.runner.cell import LiveCell
-
-
-@dataclass
-class CellState:
-    """What the VM has been told so far."""
-
-    profile: dict[str, ProfileEntry] = field(default_factory=dict)
-    accepted: list[dict[str, Any]] = field(default_factory=list)  # last profile the service took
-    sequence: int = 0
-    outcome: Outcome | None = None
-    service_error: str | None = None
-    faults: Faults = field(default_factory=Faults)
 
 
 def commands_of(outcome: Outcome) -> list[CommandRecord]:
@@ -95,6 +84,7 @@ def apply_profile(cell: LiveCell, state: CellState, profile: Sequence[ProfileEnt
         return
     state.profile = {entry.app: entry for entry in profile}  # accepted: one entry per app
     state.accepted, state.service_error = wanted, None
+    state.versions = {item.application: item.version for item in resolved}
     state.sequence += 1
     goal = goal_state(state.sequence, cell.scenario, resolved, cell.published, cell.ctx.store,
                       state.faults)
@@ -138,21 +128,46 @@ def do_reboot(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
 
 
 def do_fault(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
-    app, _, version = step.fault_target.partition("@")
-    if step.fault in ("blob-missing", "sas-expired"):
-        versions = [version] if version else list(cell.scenario.apps[app].versions)
-        for v in versions:
-            if step.fault == "blob-missing":
-                blob = cell.published.package(app, v)
-                cell.ctx.store.delete(blob.container, blob.name)
-            else:
-                state.faults.expired.add(f"{app}@{v}")
-        record.detail = f"{step.fault} for {app}@{', '.join(versions)}"
-    elif step.fault == "network-cut":
-        assert isinstance(cell.agent.channel, SshChannel)
-        cell.agent.channel.close_forward(cell.ctx.storage_port)
+    assert step.fault is not None
+    record.detail = FAULT_HANDLERS[step.fault.kind](cell, state, step.fault)
+
+
+def _number(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def automatic_upgrades(profile: dict[str, ProfileEntry], running: dict[str, str],
+                       latest: Callable[[str], str | None]) -> tuple[list[ProfileEntry], list[str]]:
+    """The profile after the platform moves each app with enableAutomaticUpgrade to a newer
+    latest version (an entry naming ``latest`` stays as written), and what moved."""
+    entries, moves = [], []
+    for app, entry in profile.items():
+        newest, current = latest(app), running.get(app)
+        if entry.enable_automatic_upgrade and newest and current \
+                and _number(newest) > _number(current):
+            entries.append(entry if entry.version == "latest" else replace(entry, version=newest))
+            moves.append(f"{app} {current} -> {newest}")
+        else:
+            entries.append(entry)
+    return entries, moves
+
+
+def do_publish(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    """PUT versions held back until now; then, as the platform does, move the apps that have
+    enableAutomaticUpgrade to the newer version (a new goal state)."""
+    notes = []
+    for key in step.versions:
+        app, _, version = key.partition("@")
+        refused = cell.gallery.publish(app, version)
+        notes.append(f"{key}: refused: {refused}" if refused else f"{key}: published")
+    upgraded, moves = automatic_upgrades(state.profile, state.versions, cell.gallery.latest)
+    if moves:
+        notes.append("automatic upgrade: " + ", ".join(moves))
+        apply_profile(cell, state, upgraded, record)
     else:
-        cell.agent.channel.forward_to_host(cell.ctx.storage_port)
+        notes.append("no automatic upgrade (no app with enableAutomaticUpgrade has a newer "
+                     "latest version)")
+    record.detail = "; ".join(notes + ([record.detail] if record.detail else []))
 
 
 def _judge_app(state: CellState, want: AppExpectation) -> tuple[str, str, bool]:
@@ -226,6 +241,7 @@ def do_wait(cell: LiveCell, state: CellState, step: Step, record: StepRecord) ->
     time.sleep(step.seconds)
 
 
-HANDLERS = {"deploy": do_deploy, "update": do_deploy, "remove": do_remove, "reboot": do_reboot,
-            "fault": do_fault, "expect": do_expect, "wait": do_wait}
+HANDLERS = {"deploy": do_deploy, "update": do_deploy, "remove": do_remove,
+            "publish": do_publish, "reboot": do_reboot, "fault": do_fault, "expect": do_expect,
+            "wait": do_wait}
 

@@ -84,9 +84,7 @@ def load_scenario(path: Path) -> model.Scenario:
     if not names and main.clean(("gallery",)):
         main.fail(("gallery",), "no applications: define gallery.applications or include a "
                   "file that does")
-    linked = {f"{app.name}@{v.version}" for app in apps.values() for v in app.versions.values()
-              if v.package.url}
-    steps = StepBuilder(main, names, linked).steps(data.get("steps"))
+    steps = StepBuilder(main, names, apps).steps(data.get("steps"))
     if main.errors:
         raise ConfigErrors(sorted(main.errors, key=lambda e: (e.file != main.doc.file, e.file,
                                                               e.line or 0)))

@@ -80,15 +80,33 @@ class AppExpectation:
 
 
 @dataclass(frozen=True)
+class Fault:
+    """A fault a step injects: ``kind`` (schema.FAULT_KEYS) and what it concerns."""
+
+    kind: str
+    app: str = ""
+    version: str = ""  # empty: every version of ``app``
+    operation: str = "install"  # command-fails: which command fails
+    exit_code: int = 1  # command-fails: the exit code it fails with
+
+    @property
+    def title(self) -> str:
+        target = f"{self.app}@{self.version}" if self.version else self.app
+        if self.kind == "command-fails":
+            target += f" {self.operation} (exit {self.exit_code})"
+        return f"{self.kind} {target}".strip()
+
+
+@dataclass(frozen=True)
 class Step:
-    """One step; ``kind`` is deploy/remove/update/reboot/fault/expect/wait."""
+    """One step; ``kind`` is deploy/update/remove/publish/reboot/fault/expect/wait."""
 
     kind: str
     line: int | None
     profile: tuple[ProfileEntry, ...] = ()
     apps: tuple[str, ...] = ()
-    fault: str = ""
-    fault_target: str = ""
+    fault: Fault | None = None
+    versions: tuple[str, ...] = ()  # publish: "app@version"s
     seconds: float = 0.0
     extension: str | None = None
     app_expectations: tuple[AppExpectation, ...] = ()
@@ -103,8 +121,10 @@ class Step:
             return "deploy " + ", ".join(f"{p.app}@{p.version}" for p in self.profile)
         if self.kind in ("remove", "update"):
             return f"{self.kind} " + ", ".join(self.apps or [p.app for p in self.profile])
-        if self.kind == "fault":
-            return f"fault {self.fault} {self.fault_target}".strip()
+        if self.kind == "fault" and self.fault is not None:
+            return f"fault {self.fault.title}"
+        if self.kind == "publish":
+            return "publish " + ", ".join(self.versions)
         if self.kind == "wait":
             return f"wait {self.seconds:g}s"
         return self.kind
@@ -127,3 +147,8 @@ class Scenario:
     config_naming: str = "underscore"
     ready_seconds: int | None = None  # overrides the image's SSH readiness deadline
     notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def held_back(self) -> set[str]:
+        """"app@version"s a publish step publishes: not in the gallery before that step."""
+        return {v for step in self.steps if step.kind == "publish" for v in step.versions}

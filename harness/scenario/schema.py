@@ -142,19 +142,34 @@ APP_EXPECTATION = Field(dict, keys={
     "present": Field(bool),
 })
 
+# Each fault kind and the keys it takes besides ``kind``.  A new kind is a row here and a handler
+# in harness/runner/faults.py (a unit test keeps the two in step) and a row in docs/scenarios.md.
+FAULT_KEYS: dict[str, tuple[str, ...]] = {
+    "blob-missing": ("app", "version"),
+    "sas-expired": ("app", "version"),
+    "command-fails": ("app", "version", "operation", "exit_code"),
+    "network-cut": (),
+    "network-restore": (),
+}
 FAULTS_ON_BLOBS = ("blob-missing", "sas-expired")
-FAULTS_ON_NETWORK = ("network-cut", "network-restore")
+OPERATIONS = ("install", "update", "remove")
 
 STEP_KEYS = {
     "deploy": Field(list, items=PROFILE_ENTRY),
     "update": Field(list, items=PROFILE_ENTRY),
     "remove": Field(list, items=Field(str)),
+    "publish": Field(list, items=Field(dict, keys={
+        "app": Field(str, required=True),
+        "version": Field((str, int, float), required=True),
+    })),
     "reboot": Field(dict, keys={}, nullable=True),
     "wait": Field((int, float), minimum=0, maximum=3600),
     "fault": Field(dict, keys={
-        "kind": Field(str, required=True, choices=FAULTS_ON_BLOBS + FAULTS_ON_NETWORK),
+        "kind": Field(str, required=True, choices=tuple(FAULT_KEYS)),
         "app": Field(str),
         "version": Field((str, int, float)),
+        "operation": Field(str, choices=OPERATIONS),
+        "exit_code": Field(int, minimum=1, maximum=255),
     }),
     "expect": Field(dict, keys={
         "extension": Field(str, choices=("success", "error")),

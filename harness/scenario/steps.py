@@ -11,7 +11,7 @@ from typing import Any
 
 from harness.scenario import model
 from harness.scenario.apps import blob
-from harness.scenario.schema import CHECK_KINDS, FAULTS_ON_BLOBS, STEP_KEYS
+from harness.scenario.schema import CHECK_KINDS, FAULT_KEYS, FAULTS_ON_BLOBS, STEP_KEYS
 from harness.schema import Validator, suggest
 from harness.yamldoc import PathKey
 
@@ -21,15 +21,19 @@ OCTAL_MODE = re.compile(r"(0o|0)?[0-7]{3,4}")
 class StepBuilder:
     """Builds the steps of one scenario; ``apps`` maps application names to version names.
 
-    ``linked`` holds the "app@version"s whose package is an existing URL: the harness neither
-    uploaded nor signs those, so blob faults cannot break them.
+    ``defined`` gives what the checks need of each version: "app@version"s whose package is an
+    existing URL (``linked``: the harness neither uploaded nor signs those, so blob faults cannot
+    break them) and those with an update command (``updatable``).
     """
 
     def __init__(self, check: Validator, apps: dict[str, list[str]],
-                 linked: set[str] | None = None) -> None:
+                 defined: dict[str, model.AppDef] | None = None) -> None:
         self.check = check
         self.apps = apps
-        self.linked = linked or set()
+        versions = [v for app in (defined or {}).values() for v in app.versions.values()]
+        self.linked = {f"{v.app}@{v.version}" for v in versions if v.package.url}
+        self.updatable = {f"{v.app}@{v.version}" for v in versions if v.update is not None}
+        self.published_later: set[str] = set()
 
     def fail(self, path: PathKey, problem: str) -> None:
         self.check.fail(path, problem)
@@ -87,23 +91,47 @@ class StepBuilder:
 
     def fault(self, body: dict[str, Any], line: int | None, path: PathKey) -> model.Step:
         kind, app = body["kind"], body.get("app", "")
-        if kind in FAULTS_ON_BLOBS:
-            if not app:
-                self.fail(path, f"a {kind} fault names the 'app' whose blobs it breaks")
-            elif self.known_app(app, (*path, "app")) and "version" in body:
-                self.known_version(app, str(body["version"]), (*path, "version"), latest=False)
-            versions = [str(body["version"])] if "version" in body else self.apps.get(app, [])
-            for version in versions:
-                if f"{app}@{version}" in self.linked:
-                    self.fail((*path, "kind"), f"{app}@{version} is an existing URL the harness "
-                              f"did not upload; a {kind} fault needs a package it builds or "
-                              "uploads")
-        else:
-            for key in ("app", "version"):
-                if key in body:
-                    self.fail((*path, key), f"a {kind} fault concerns the whole VM; drop {key!r}")
-        target = f"{app}@{body['version']}" if "version" in body else app
-        return model.Step(kind="fault", line=line, fault=kind, fault_target=target)
+        takes = FAULT_KEYS[kind]
+        for key in body:
+            if key != "kind" and key not in takes:
+                takes_what = (f"takes {', '.join(repr(k) for k in takes)}" if takes
+                              else "concerns the whole VM")
+                self.fail((*path, key), f"a {kind} fault {takes_what}; drop {key!r}")
+        version = str(body["version"]) if "version" in body else ""
+        fault = model.Fault(kind=kind, app=app, version=version,
+                            operation=body.get("operation", "install"),
+                            exit_code=body.get("exit_code", 1))
+        if "app" not in takes:
+            return model.Step(kind="fault", line=line, fault=fault)
+        if not app:
+            what = "blobs it breaks" if kind in FAULTS_ON_BLOBS else "command fails"
+            self.fail(path, f"a {kind} fault names the 'app' whose {what}")
+        elif self.known_app(app, (*path, "app")) and version:
+            self.known_version(app, version, (*path, "version"), latest=False)
+        targets = [version] if version else self.apps.get(app, [])
+        for v in targets:
+            if kind in FAULTS_ON_BLOBS and f"{app}@{v}" in self.linked:
+                self.fail((*path, "kind"), f"{app}@{v} is an existing URL the harness did not "
+                          f"upload; a {kind} fault needs a package it builds or uploads")
+        updatable = [v for v in targets if f"{app}@{v}" in self.updatable]
+        if fault.operation == "update" and app in self.apps and not updatable:
+            self.fail((*path, "operation"), f"no version of {app!r} named here has an update "
+                      "command to fail")
+        return model.Step(kind="fault", line=line, fault=fault)
+
+    def publish(self, body: list[dict[str, Any]], line: int | None, path: PathKey
+                ) -> model.Step:
+        versions = []
+        for index, item in enumerate(body):
+            app, version = item["app"], str(item["version"])
+            if self.known_app(app, (*path, index, "app")):
+                self.known_version(app, version, (*path, index, "version"), latest=False)
+            key = f"{app}@{version}"
+            if key in self.published_later:
+                self.fail((*path, index), f"{key} is published by an earlier publish step")
+            self.published_later.add(key)
+            versions.append(key)
+        return model.Step(kind="publish", line=line, versions=tuple(versions))
 
     def expect(self, body: dict[str, Any], line: int | None, path: PathKey) -> model.Step:
         expectations = []
@@ -158,6 +186,8 @@ class StepBuilder:
             return model.Step(kind=kind, line=line, apps=tuple(body))
         if kind == "fault":
             return self.fault(body, line, where)
+        if kind == "publish":
+            return self.publish(body, line, where)
         if kind == "wait":
             return model.Step(kind=kind, line=line, seconds=float(body))
         if kind == "reboot":

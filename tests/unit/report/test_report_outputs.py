@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import ConfigError
 from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.results import (
@@ -87,8 +88,10 @@ def test_results_round_trip(tmp_path: Path) -> None:
 def test_results_of_another_schema_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     path.write_text(json.dumps({**make_run().to_json(), "schemaVersion": 99}))
-    with pytest.raises(ValueError, match="unsupported results schema"):
+    with pytest.raises(ConfigError) as caught:
         read_results(path)
+    assert str(caught.value) == (f"{path}: cannot read results: not a results file of schema "
+                                 "version 1")
 
 
 def junit(tmp_path: Path) -> ET.Element:

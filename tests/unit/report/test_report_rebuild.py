@@ -139,9 +139,6 @@ def test_a_missing_folder_path_via_the_console_script_is_a_clean_error(tmp_path:
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "read_results raises ValueError (JSONDecodeError, unsupported schema) that handle_report "
-    "does not turn into a HarnessError: vmapp report prints a traceback and exits 1"))
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"schemaVersion": 99, "cells": []})],
                          ids=["corrupt", "other-schema"])
 def test_an_unreadable_results_json_is_a_clean_error(reports: Path, content: str,

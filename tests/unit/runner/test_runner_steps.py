@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from harness.runner.steps import _judge_publish, merged_profile
+import subprocess
+
+from harness.runner.goal import Faults
+from harness.runner.steps import _judge_publish, automatic_upgrades, merged_profile
 from harness.scenario.model import ProfileEntry
 
 
@@ -37,3 +40,38 @@ def test_publish_expectation_null_means_the_version_was_accepted() -> None:
     assert _judge_publish(None, "e@1.0.0", None) == (
         "publish e@1.0.0: published", "publish e@1.0.0: published", True)
     assert not _judge_publish("refused", "e@1.0.0", None)[2]
+
+
+def test_automatic_upgrade_moves_only_apps_that_ask_for_it_and_only_upward() -> None:
+    profile = {
+        "auto": ProfileEntry(app="auto", version="1.0.0", enable_automatic_upgrade=True),
+        "pinned": ProfileEntry(app="pinned", version="1.0.0"),
+        "follows": ProfileEntry(app="follows", version="latest", enable_automatic_upgrade=True),
+        "newest": ProfileEntry(app="newest", version="2.0.0", enable_automatic_upgrade=True),
+    }
+    running = {"auto": "1.0.0", "pinned": "1.0.0", "follows": "1.2.0", "newest": "2.0.0"}
+    latest = {"auto": "1.10.0", "pinned": "1.1.0", "follows": "1.10.0", "newest": "1.9.0"}
+    entries, moves = automatic_upgrades(profile, running, latest.get)
+    assert [(e.app, e.version) for e in entries] == [
+        ("auto", "1.10.0"), ("pinned", "1.0.0"), ("follows", "latest"), ("newest", "2.0.0")]
+    assert moves == ["auto 1.0.0 -> 1.10.0", "follows 1.2.0 -> 1.10.0"]
+
+
+def test_nothing_moves_when_no_newer_version_is_published() -> None:
+    profile = {"auto": ProfileEntry(app="auto", version="1.0.0", enable_automatic_upgrade=True)}
+    assert automatic_upgrades(profile, {"auto": "1.0.0"}, {"auto": "1.0.0"}.get) == (
+        [profile["auto"]], [])
+
+
+def test_a_command_fails_fault_replaces_only_its_command_and_keeps_the_original_visible() -> None:
+    faults = Faults(failing={("a@1.0.0", "install"): 42})
+    original = "tar -xzf a && echo 'it''s done' \"$HOME\""
+    failing = faults.command("a@1.0.0", "install", original)
+    assert failing is not None
+    ran = subprocess.run(["/bin/sh", "-c", failing], capture_output=True, text=True, check=False)
+    assert ran.returncode == 42
+    assert ran.stderr == ("vmapp-harness: injected fault: this install command exits 42 instead "
+                          f"of running: {original}\n")
+    assert faults.command("a@1.0.0", "remove", "rm -rf x") == "rm -rf x"
+    assert faults.command("a@2.0.0", "install", "tar -xzf a") == "tar -xzf a"
+    assert faults.command("a@1.0.0", "update", None) is None

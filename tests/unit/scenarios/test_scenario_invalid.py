@@ -15,7 +15,7 @@ SHARED = HERE / "shared"
 ALLOWED_KEYS = ("config, configFileName, endOfLifeDate, excludeFromLatest, install, package, "
                 "packageFileName, remove, replicaCount, scriptBehaviorAfterReboot, "
                 "storageAccountType, targetRegions, update")
-STEPS = "deploy, update, remove, reboot, wait, fault, expect"
+STEPS = "deploy, update, remove, publish, reboot, wait, fault, expect"
 V1 = "gallery.applications.hello.versions.1.0.0"
 ARM = f"{V1}.properties.publishingProfile"
 

@@ -196,7 +196,7 @@ def test_step_errors_for_faults_and_checks(tmp_path: Path, no_spawn: None) -> No
         f"{path}:15 steps[4].expect.checks[0].mode: 'rwxr-xr-x' is not an octal mode like "
         "\"0755\"",
         f"{path}:16 steps[5]: a step is a mapping with exactly one of: deploy, update, remove, "
-        "reboot, wait, fault, expect",
+        "publish, reboot, wait, fault, expect",
         f"{path}:17 steps[6].fault.kind: a@1.0.1 is an existing URL the harness did not upload; "
         "a blob-missing fault needs a package it builds or uploads",
         f"{path}:18 steps[7].fault.kind: a@1.0.1 is an existing URL the harness did not upload; "
@@ -225,7 +225,7 @@ def test_version_names_and_package_sources_are_checked(tmp_path: Path, no_spawn:
         f"{path}:9 {v}.1.0.3.package: give exactly one of 'source' (built from "
         "scenarios/packages), 'content' (inline text) or 'url' (an existing blob)",
         f"{path}:12 steps[1]: a step is a mapping with exactly one of: deploy, update, remove, "
-        "reboot, wait, fault, expect"]
+        "publish, reboot, wait, fault, expect"]
 
 
 def test_load_all_collects_errors_of_every_file(tmp_path: Path, no_spawn: None) -> None:
