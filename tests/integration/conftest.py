@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.machines import libvirtd
-from harness.report.results import CellResult, RunResult
+from harness.report.results import CellResult, RunResult, read_results
 from harness.runner.context import RunOptions
 from harness.runner.run import run_matrix
 from harness.scenario.load import load_all
@@ -36,6 +36,23 @@ def _vm_line(run: RunResult, cell: CellResult) -> str:
             f"boot {cell.timings.get('boot', 0):.0f}s, guest boot ids {', '.join(boot_ids) or '-'}")
 
 
+def record_booted(results: Path) -> RunResult:
+    """A run made by a `vmapp` or `pytest` subprocess: note its VMs for the session summary."""
+    run = read_results(results)
+    BOOTED.extend(_vm_line(run, cell) for cell in run.cells if cell.vm)
+    return run
+
+
+def leftovers(run_id: str) -> list[str]:
+    """libvirt domains and volumes of a run that are still there."""
+    conn = libvirtd.open_connection()
+    try:
+        return [name for name in libvirtd.harness_domains(conn) + libvirtd.leftover_volumes(conn)
+                if run_id in name]
+    finally:
+        conn.close()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section(f"real VMs booted by runs in this session: {len(BOOTED)}")
     for line in BOOTED:
@@ -57,14 +74,8 @@ def _run_scenarios(reports: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
         return result, folder
 
     yield run
-    conn = libvirtd.open_connection()
-    try:
-        for run_id in runs:
-            left = [d for d in libvirtd.harness_domains(conn) if run_id in d]
-            volumes = [v for v in libvirtd.leftover_volumes(conn) if run_id in v]
-            assert not left and not volumes, f"run {run_id} left {left} {volumes}"
-    finally:
-        conn.close()
+    for run_id in runs:
+        assert not leftovers(run_id), f"run {run_id} left {leftovers(run_id)}"
 
 
 @pytest.fixture

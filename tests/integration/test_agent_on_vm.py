@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 
 from harness.settings import REPO_ROOT
+from tests.integration.conftest import leftovers, record_booted
 
 SCENARIOS = ["scenarios/order-middle-failure.yaml", "scenarios/update-paths.yaml",
              "scenarios/reboot-mid-deployment.yaml"]
 
 
 @pytest.fixture(scope="module")
-def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str],
-                                                                dict[str, Any]]:
+def cli_run(tmp_path_factory: pytest.TempPathFactory
+            ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], str]:
     reports = tmp_path_factory.mktemp("reports")
     vmapp = Path(sys.executable).with_name("vmapp")
     done = subprocess.run([str(vmapp), "run", "--image", "debian-12", *SCENARIOS],
@@ -29,8 +30,9 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
                           capture_output=True, timeout=3600,
                           env={**os.environ, "VMAPP_REPORTS_DIR": str(reports)})
     print(done.stdout, done.stderr)
+    record_booted(reports / "latest" / "results.json")
     results = json.loads((reports / "latest" / "results.json").read_text())
-    return done, {c["scenario"]: c for c in results["cells"]}
+    return done, {c["scenario"]: c for c in results["cells"]}, results["run_id"]
 
 
 def _ops(cell: dict[str, Any], step: int) -> list[tuple[str, str, str, int]]:
@@ -39,11 +41,12 @@ def _ops(cell: dict[str, Any], step: int) -> list[tuple[str, str, str, int]]:
 
 
 def test_vmapp_run_prints_a_summary_and_the_report(cli_run: Any) -> None:
-    done, cells = cli_run
+    done, cells, run_id = cli_run
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed, 0 failed, 0 error, 0 skipped" in done.stdout
     assert "report: " in done.stdout and "index.html" in done.stdout
     assert set(cells) == {"order-middle-failure", "update-paths", "reboot-mid-deployment"}
+    assert leftovers(run_id) == []
 
 
 def test_a_failed_middle_order_stops_higher_orders_but_not_unordered(cli_run: Any) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from harness.machines import libvirtd
 from harness.settings import REPO_ROOT, state_dir
+from tests.integration.conftest import leftovers, record_booted
 
 SCENARIO = "tests/integration/scenarios/broken-install.yaml"
 VMAPP = Path(sys.executable).with_name("vmapp")
@@ -26,15 +26,6 @@ def vmapp(*args: str, reports: Path, timeout: float = 120) -> subprocess.Complet
                           timeout=timeout, env={**os.environ, "VMAPP_REPORTS_DIR": str(reports)})
 
 
-def leftovers(run_id: str) -> list[str]:
-    conn = libvirtd.open_connection()
-    try:
-        return [n for n in libvirtd.harness_domains(conn) + libvirtd.leftover_volumes(conn)
-                if run_id in n]
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def kept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     reports = tmp_path_factory.mktemp("reports")
@@ -42,6 +33,7 @@ def kept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[
                  reports=reports, timeout=1800)
     print(done.stdout, done.stderr)
     assert done.returncode == 1, done.stdout + done.stderr
+    record_booted(reports / "latest" / "results.json")
     run = json.loads((reports / "latest" / "results.json").read_text())
     yield reports, run
     vmapp("gc", reports=reports)  # whatever the tests did, nothing stays

@@ -10,7 +10,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.settings import REPO_ROOT
+from harness.settings import REPO_ROOT, state_dir
+from tests.integration.conftest import leftovers, record_booted
 
 
 def test_pytest_runs_scenarios_as_items(tmp_path: Path) -> None:
@@ -36,3 +37,6 @@ def test_pytest_runs_scenarios_as_items(tmp_path: Path) -> None:
     assert cases["tar-golang[debian-12]"].find("failure") is None
     assert (tmp_path / "reports" / "latest" / "index.html").is_file()
     assert "vmapp report: " in out
+    run = record_booted(tmp_path / "reports" / "latest" / "results.json")
+    assert leftovers(run.run_id) == []
+    assert not (state_dir() / "runs" / run.run_id).exists()  # its storage went with the session
