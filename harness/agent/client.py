@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,8 +157,9 @@ class AgentClient:
                  if b and b != first_boot]
         return Outcome(sequence=seq, status=status, details=details, reboots=boots)
 
-    def collect(self, dest: Path) -> None:
-        """Copy the agent's log, settings, status and download folders into ``dest``."""
+    def collect(self, dest: Path) -> list[str]:
+        """Copy the agent's log, settings, status and download folders into ``dest``; the
+        status files, also extracted, are returned."""
         dest.mkdir(parents=True, exist_ok=True)
         archive = self.channel.run(
             "tar -C / -czf - --ignore-failed-read " + " ".join(shlex.quote(p.lstrip("/")) for p in
@@ -167,3 +169,28 @@ class AgentClient:
         (dest / "guest-files.tar.gz").write_bytes(archive.stdout)
         log = self.channel.run(f"cat {AGENT_LOG}")
         (dest / "agent.log").write_bytes(log.stdout)
+        return status_files(dest / "guest-files.tar.gz", dest / "status")
+
+
+def status_files(archive: Path, dest: Path) -> list[str]:
+    """The extension's status files, the agent's per-command details and the app registry out of
+    the collected archive, so the report shows them without unpacking it; their paths relative
+    to ``dest``'s parent."""
+    root = EXTENSION_DIR.lstrip("/") + "/"
+    names = []
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar.getmembers():
+                inside = member.name.removeprefix(root)
+                wanted = (inside.startswith("status/") and inside.count("/") == 1) \
+                    or inside == "config/applicationRegistry.active"
+                source = tar.extractfile(member) if member.isfile() and wanted \
+                    and member.name.startswith(root) else None
+                if source is not None:
+                    dest.mkdir(parents=True, exist_ok=True)
+                    name = inside.rsplit("/", 1)[-1]
+                    (dest / name).write_bytes(source.read())
+                    names.append(f"{dest.name}/{name}")
+    except (tarfile.TarError, OSError, EOFError):
+        pass  # an empty or cut archive: what came before the cut, the tarball has the rest
+    return sorted(names)

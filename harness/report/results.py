@@ -81,6 +81,7 @@ class CellResult:
     packages: dict[str, str] = field(default_factory=dict)
     gallery_errors: dict[str, str] = field(default_factory=dict)  # version -> service answer
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds, see STAGES
+    status_files: list[str] = field(default_factory=list)  # under artifacts: status, registry
 
     @property
     def cell_id(self) -> str:

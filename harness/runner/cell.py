@@ -197,7 +197,7 @@ def _steps(live: LiveCell, result: CellResult) -> None:
 
 def _collect(live: LiveCell, cell_dir: Path) -> None:
     try:
-        live.agent.collect(cell_dir)
+        live.result.status_files = live.agent.collect(cell_dir)
     except HarnessError as exc:
         (cell_dir / "collect-error.txt").write_text(str(exc))
 
