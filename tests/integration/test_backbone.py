@@ -46,6 +46,12 @@ def test_tar_scenario_passes_on_a_real_vm(matrix_run: tuple[RunResult, Path]) ->
     assert "Install SUCCESS" in (cell_dir / "agent.log").read_text()
     assert "vmapp-guest login" in (cell_dir / "console.log").read_text()
     assert (cell_dir / "guest-files.tar.gz").stat().st_size > 0
+    assert {"status/1.status", "status/2.status", "status/applicationRegistry.active"} <= set(
+        cell.status_files)
+    last = json.loads((cell_dir / "status" / "2.status").read_text())
+    assert last[0]["status"]["status"] == "success"
+    assert 'href="cells/tar-golang-debian-12/status/2.status"' in (
+        folder / "index.html").read_text()
     assert (folder.parent / "latest").resolve() == folder
 
 
