@@ -54,6 +54,7 @@ class LiveCell:
     def agent(self) -> AgentClient:
         """The agent in a booted, ready VM (booting it now if needed)."""
         if self._agent is None:
+            self.ctx.say(f"booting {self.machine.name} ({self.ctx.accel})")
             with timed(self.result, "boot"):
                 self.machine.up(timeout=self.boot_timeout)
             with timed(self.result, "ready"):
@@ -182,6 +183,8 @@ def _steps(live: LiveCell, result: CellResult) -> None:
             raise
         finally:
             record.seconds = round(time.monotonic() - started, 1)
+        live.ctx.say(f"step {index + 1}/{len(live.scenario.steps)} {step.title}: "
+                     f"{'failed' if record.failures else record.outcome} ({record.seconds:.0f}s)")
         if record.failures:
             record.outcome = "failed"
             result.outcome = "failed"

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,10 @@ def run_is_active(folder: Path) -> bool:
     return True
 
 
+def _quiet(_message: str) -> None:
+    return None
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -60,6 +65,7 @@ class RunContext:
     storage_port: int
     driver: str  # vagrant-libvirt driver: "kvm" or "qemu" (TCG)
     options: RunOptions
+    say: Callable[[str], None] = _quiet  # live progress inside a cell (boot, each step)
 
     @property
     def accel(self) -> str:

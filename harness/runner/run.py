@@ -72,7 +72,8 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
         with Azurite(vm_root / "azurite") as azurite:
             yield RunContext(run_id=run.run_id, report_dir=report_dir, vm_root=vm_root,
                              store=BlobStore(azurite.account_url, azurite.account, azurite.key),
-                             storage_port=azurite.port, driver=driver, options=options)
+                             storage_port=azurite.port, driver=driver, options=options,
+                             say=lambda message: progress(message, None))
     finally:
         if options.keep != "always" and not any(c.kept for c in run.cells):
             shutil.rmtree(vm_root, ignore_errors=True)
