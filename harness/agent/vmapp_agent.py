@@ -1178,6 +1178,13 @@ def capabilities(layout: Layout) -> dict[str, Any]:
 # Resume at boot
 
 
+def resume_task_argv(python: str, script: Path) -> list[str]:
+    """The ``schtasks`` command that runs ``resume`` at every start, as SYSTEM (Windows)."""
+    action = f'"{python}" "{script}" --os windows resume'
+    return ["schtasks", "/create", "/tn", RESUME_TASK, "/sc", "onstart", "/ru", "SYSTEM",
+            "/rl", "HIGHEST", "/f", "/tr", action]
+
+
 def resume_unit_text(python: str, script: Path) -> str:
     """The systemd unit that runs ``resume`` at boot.
 
@@ -1207,10 +1214,9 @@ def ensure_resume_at_boot(layout: Layout, log: Log) -> None:
             script.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, script)
         if layout.is_windows and sys.platform == "win32":
-            action = f'"{sys.executable}" "{script}" --os windows resume'
-            subprocess.run(["schtasks", "/create", "/tn", RESUME_TASK, "/sc", "onstart", "/ru",
-                            "SYSTEM", "/rl", "HIGHEST", "/f", "/tr", action],
-                           capture_output=True, timeout=120, check=True)
+            subprocess.run(resume_task_argv(sys.executable, script), capture_output=True,
+                           timeout=120, check=True)
+            log(f"installed the scheduled task {RESUME_TASK}")
         elif not layout.is_windows and Path("/run/systemd/system").is_dir():
             unit = Path("/etc/systemd/system") / RESUME_UNIT
             text = resume_unit_text(sys.executable, script)

@@ -99,3 +99,10 @@ def test_no_hook_is_installed_under_a_test_root(tmp_path: Path,
     agent.ensure_resume_at_boot(layout, agent.Log(tmp_path / "agent.log"))
     assert schtasks.calls == []
     assert not layout.bin_dir.exists()
+
+
+def test_the_task_argv_is_one_onstart_task_running_resume_as_system() -> None:
+    script = Path("C:\\Packages\\Plugins\\x\\bin\\vmapp_agent.py")
+    assert agent.resume_task_argv(PYTHON, script) == [
+        "schtasks", "/create", "/tn", "vmapp-agent-resume", "/sc", "onstart", "/ru", "SYSTEM",
+        "/rl", "HIGHEST", "/f", "/tr", f'"{PYTHON}" "{script}" --os windows resume']
