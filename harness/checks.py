@@ -55,8 +55,11 @@ def _compare(out: list[CheckResult], check: Check, key: str, actual: Any,
              expected: Any | None = None, *, contains: bool = False) -> None:
     wanted = check.wanted[key] if expected is None else expected
     passed = (str(wanted) in str(actual)) if contains else actual == wanted
-    label = f"{key} contains {wanted!r}" if contains else f"{key} = {wanted!r}"
-    out.append(CheckResult(check, passed, label, f"{key} = {actual!r}"))
+    # "stdout_contains: x" reads "stdout contains 'x'", a file's "contains: x" "content ..."
+    name = ("content" if key == "contains" else key.removesuffix("_contains")) if contains \
+        else key
+    label = f"{name} contains {wanted!r}" if contains else f"{name} = {wanted!r}"
+    out.append(CheckResult(check, passed, label, f"{name} = {actual!r}"))
 
 
 def _mode(value: str | int) -> int:

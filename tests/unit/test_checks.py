@@ -89,8 +89,8 @@ def test_file_mode_owner_and_contents(host: testinfra.host.Host, tmp_path: Path)
     assert summary(failing)[1:] == [
         (False, f"file {path}", "mode = '0o755'", "mode = '0o640'"),
         (False, f"file {path}", f"owner = {MISSING_USER!r}", f"owner = {owner!r}"),
-        (False, f"file {path}", "contains contains 'installed by'",
-         "contains = 'unzipped by zipapp\\n'")]
+        (False, f"file {path}", "content contains 'installed by'",
+         "content = 'unzipped by zipapp\\n'")]
 
 
 # -- command -----------------------------------------------------------------------------------
@@ -105,10 +105,10 @@ def test_command_exit_code_and_output(host: testinfra.host.Host) -> None:
                     stderr_contains="installed")
     assert summary(failing) == [
         (False, f"command {target}", "exit_code = 0", "exit_code = 3"),
-        (False, f"command {target}", "stdout_contains contains 'warning'",
-         "stdout_contains = 'installed\\n'"),
-        (False, f"command {target}", "stderr_contains contains 'installed'",
-         "stderr_contains = 'warning\\n'")]
+        (False, f"command {target}", "stdout contains 'warning'",
+         "stdout = 'installed\\n'"),
+        (False, f"command {target}", "stderr contains 'installed'",
+         "stderr = 'warning\\n'")]
 
 
 def test_command_default_is_exit_code_zero(host: testinfra.host.Host) -> None:
