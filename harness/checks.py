@@ -11,6 +11,7 @@ from typing import Any
 
 import testinfra.backend.base
 import testinfra.host
+from testinfra.modules.service import SystemdService
 
 from harness.errors import HarnessError
 from harness.ports import Channel
@@ -62,6 +63,15 @@ def _compare(out: list[CheckResult], check: Check, key: str, actual: Any,
     out.append(CheckResult(check, passed, label, f"{name} = {actual!r}"))
 
 
+def _unit_present(host: testinfra.host.Host, name: str) -> bool:
+    """Whether systemd has this unit file.  A unit that is not there is neither running nor
+    enabled; asking testinfra would fail (systemd 257 answers is-enabled with exit 4), and its
+    own ``exists`` matches prefixes ("auto" finds autovt@.service)."""
+    unit = name if "." in name else f"{name}.service"
+    listed = host.run("systemctl list-unit-files --no-legend --full -- %s", unit).stdout
+    return any(line.split()[0] == unit for line in listed.splitlines() if line.strip())
+
+
 def _mode(value: str | int) -> int:
     return int(value.removeprefix("0o"), 8) if isinstance(value, str) else value
 
@@ -110,9 +120,7 @@ def _evaluate(host: testinfra.host.Host, check: Check) -> list[CheckResult]:
             _compare(out, check, "version", p.version, contains=True)
     elif check.kind == "service":
         s = host.service(check.target)
-        # A systemd unit that is not there is neither running nor enabled (systemd 257 answers
-        # is-enabled with exit 4, which testinfra takes for an error).
-        present = getattr(s, "exists", True)
+        present = _unit_present(host, check.target) if isinstance(s, SystemdService) else True
         if "running" in want:
             _compare(out, check, "running", present and s.is_running)
         if "enabled" in want:

@@ -190,6 +190,18 @@ def test_missing_unit_with_suffix_is_a_failed_check_not_an_exception(
     assert not result.passed and "enabled = True" in result.expected
 
 
+def test_a_unit_named_like_the_start_of_another_is_not_taken_for_it(
+        host: testinfra.host.Host) -> None:
+    """"systemd-journal" is not a unit, though systemd-journald.service starts with it."""
+    if shutil.which("systemctl") is None or host.run(
+            "systemctl list-unit-files --no-legend systemd-journald.service").rc != 0:
+        pytest.skip("no systemd unit files on this host")
+    assert host.service("systemd-journal").exists  # testinfra's own answer: a prefix match
+    assert summary(check(host, "service", "systemd-journal", running=False, enabled=False)) == [
+        (True, "service systemd-journal", "running = False", "running = False"),
+        (True, "service systemd-journal", "enabled = False", "enabled = False")]
+
+
 # -- user --------------------------------------------------------------------------------------
 
 
