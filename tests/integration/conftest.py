@@ -32,8 +32,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _vm_line(run: RunResult, cell: CellResult) -> str:
     boot_ids = sorted({b[:8] for step in cell.steps for b in step.boot_ids})
+    rebooted = f", rebooted into {', '.join(boot_ids)}" if boot_ids else ""
     return (f"{cell.cell_id}: {cell.outcome}, VM {cell.vm} ({run.accel}), "
-            f"boot {cell.timings.get('boot', 0):.0f}s, guest boot ids {', '.join(boot_ids) or '-'}")
+            f"boot {cell.timings.get('boot', 0):.0f}s{rebooted}")
 
 
 def record_booted(results: Path) -> RunResult:
