@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.cli.run import DEFAULT_SCENARIOS
 from harness.errors import ConfigError
 from harness.report.coverage import coverage_table, replace_between_markers
-from harness.report.results import RunResult, read_results
+from harness.report.results import read_results
 from harness.scenario.load import load_all, scenario_files
 from harness.settings import reports_dir
 
@@ -34,14 +34,10 @@ def default_results() -> list[Path]:
     return [latest] if latest.is_file() else []
 
 
-def read_runs(paths: list[Path]) -> list[RunResult]:
-    """Each results file, read; a missing or malformed one is the user's input error."""
-    return [read_results(path) for path in paths]
-
-
 def handle(args: argparse.Namespace) -> int:
     scenarios = load_all(scenario_files(args.scenarios or DEFAULT_SCENARIOS))
-    runs = read_runs(args.results if args.results is not None else default_results())
+    paths = args.results if args.results is not None else default_results()
+    runs = [read_results(path) for path in paths]  # an unreadable one is a ConfigError
     if args.write is None:
         print(coverage_table(scenarios, runs, base=Path.cwd()), end="")
         return 0

@@ -12,6 +12,7 @@ from harness.agent.client import Outcome, boot_id
 from harness.checks import host_for, run_check
 from harness.errors import GuestUnreachable
 from harness.gallery import ServiceError
+from harness.gallery.names import parse_version
 from harness.report.results import CommandRecord, StepRecord
 from harness.runner.faults import FAULT_HANDLERS
 from harness.runner.goal import goal_state
@@ -132,19 +133,15 @@ def do_fault(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -
     record.detail = FAULT_HANDLERS[step.fault.kind](cell, state, step.fault)
 
 
-def _number(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
 def automatic_upgrades(profile: dict[str, ProfileEntry], running: dict[str, str],
                        latest: Callable[[str], str | None]) -> tuple[list[ProfileEntry], list[str]]:
     """The profile after the platform moves each app with enableAutomaticUpgrade to a newer
     latest version (an entry naming ``latest`` stays as written), and what moved."""
     entries, moves = [], []
     for app, entry in profile.items():
-        newest, current = latest(app), running.get(app)
-        if entry.enable_automatic_upgrade and newest and current \
-                and _number(newest) > _number(current):
+        newest, current = latest(app) or "", running.get(app, "")
+        new, old = parse_version(newest), parse_version(current)  # the service's ordering
+        if entry.enable_automatic_upgrade and new and old and new > old:
             entries.append(entry if entry.version == "latest" else replace(entry, version=newest))
             moves.append(f"{app} {current} -> {newest}")
         else:
