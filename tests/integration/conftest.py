@@ -37,11 +37,15 @@ def _vm_line(run: RunResult, cell: CellResult) -> str:
             f"boot {cell.timings.get('boot', 0):.0f}s{rebooted}")
 
 
-def record_booted(results: Path) -> RunResult:
-    """A run made by a `vmapp` or `pytest` subprocess: note its VMs for the session summary."""
-    run = read_results(results)
+def note_vms(run: RunResult) -> RunResult:
+    """Note a run's VMs for the session summary."""
     BOOTED.extend(_vm_line(run, cell) for cell in run.cells if cell.vm)
     return run
+
+
+def record_booted(results: Path) -> RunResult:
+    """A run made by a `vmapp` or `pytest` subprocess, from its results file."""
+    return note_vms(read_results(results))
 
 
 def leftovers(run_id: str) -> list[str]:
@@ -70,13 +74,13 @@ def _run_scenarios(reports: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
         result, folder = run_matrix(scenarios, images=images or [CI_IMAGE],
                                     options=RunOptions(**options),  # type: ignore[arg-type]
                                     progress=lambda m, c: print(m, c.outcome if c else ""))
-        runs.append(result.run_id)
-        BOOTED.extend(_vm_line(result, cell) for cell in result.cells if cell.vm)
+        runs.append(note_vms(result).run_id)
         return result, folder
 
     yield run
     for run_id in runs:
-        assert not leftovers(run_id), f"run {run_id} left {leftovers(run_id)}"
+        left = leftovers(run_id)
+        assert not left, f"run {run_id} left {left}"
 
 
 @pytest.fixture
