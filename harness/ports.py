@@ -1,4 +1,12 @@
-"""The small interfaces the runner talks to; adapters (vagrant, ssh, winrm) implement them."""
+"""The small interfaces the runner talks to.  Nothing above ``harness.machines`` knows which
+backend stands behind them: a Vagrant VM, a reverted snapshot, a local temp root or WinRM.
+
+* :class:`Channel` -- commands, files and forwards into one running guest.
+* :class:`GuestOS` -- what differs between guest systems: how the agent is started and followed,
+  where its files are, how a boot is told apart, how the clock is set.
+* :class:`Machine` -- a guest's lifecycle verbs.
+* :class:`Provider` -- makes machines of an image.
+"""
 
 from __future__ import annotations
 
@@ -37,20 +45,97 @@ class Channel(Protocol):
     def forward_to_host(self, port: int) -> None:
         """Make the host's 127.0.0.1:port reachable at the guest's 127.0.0.1:port."""
 
+    def close_forward(self, port: int) -> None:
+        """Cut that route again (a "network cut" fault)."""
+
     def close(self) -> None: ...
 
 
+class GuestOS(Protocol):
+    """The guest system's side of the agent: the runner never spells an OS command itself."""
+
+    name: str  # the goal state's "os": linux | windows
+    label: str  # how reports name the guest kind, e.g. "linux-systemd"
+    extension_dir: str
+    downloads_dir: str
+    agent_log: str
+
+    def install_agent(self, channel: Channel, source: bytes) -> None: ...
+
+    def agent_command(self, args: str) -> str:
+        """The command line that runs the agent with ``args`` in the foreground."""
+
+    def start_agent(self, channel: Channel, goal: bytes, seq: int) -> None:
+        """Store goal state ``seq`` and start applying it detached from the channel."""
+
+    def agent_busy(self, channel: Channel, seq: int) -> bool:
+        """True while the agent (or its resume at boot) is still working on ``seq``."""
+
+    def agent_journal(self, channel: Channel, seq: int) -> str:
+        """What the OS logged of the agent's run of ``seq`` (for a crash report)."""
+
+    def boot_id(self, channel: Channel) -> str: ...
+
+    def wait_ready(self, channel: Channel, timeout: float) -> None:
+        """Last readiness stage after the channel answers (e.g. systemd finished booting)."""
+
+    def request_reboot(self, channel: Channel) -> None:
+        """Ask the guest for a clean reboot (the call may lose its connection)."""
+
+    def set_clock(self, channel: Channel, epoch: float) -> None: ...
+
+    def archive(self, channel: Channel, paths: list[str]) -> bytes:
+        """A .tar.gz of ``paths`` (missing ones skipped)."""
+
+
 class Machine(Protocol):
-    """A booted guest the harness owns."""
+    """A guest the harness owns, from first boot to destroy."""
 
     name: str
     folder: Path
+    guest: GuestOS
+    ready_seconds: int  # how long the guest may take to be ready after a (re)boot
+
+    @property
+    def image_key(self) -> str:
+        """Which build of the image it runs."""
 
     @property
     def console_log(self) -> Path: ...
 
+    @property
+    def started(self) -> bool:
+        """Whether boot() was attempted: there may be something to destroy."""
+
+    def boot(self) -> None:
+        """Create and start the machine; returns once its channel can connect."""
+
     def connect(self) -> Channel: ...
+
+    def power_off(self) -> None:
+        """Pull the plug (no shutdown)."""
+
+    def power_on(self) -> None: ...
+
+    def reset(self) -> None:
+        """Hard reset, as a power cut followed by power on."""
+
+    def snapshot(self, name: str) -> None:
+        """Save disk and memory as ``name`` (replacing an older one of that name)."""
+
+    def revert(self, name: str) -> None:
+        """Back to snapshot ``name``, running."""
 
     def login_hint(self) -> str: ...
 
     def destroy(self) -> None: ...
+
+
+class Provider(Protocol):
+    """Makes machines of an image; ``kind`` names the backend in reports."""
+
+    kind: str
+
+    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
+               ) -> Machine:
+        """A machine of ``image``, not started yet (``ready_seconds`` overrides the image's)."""

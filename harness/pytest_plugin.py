@@ -22,7 +22,8 @@ from harness.report.junit import step_table
 from harness.report.results import CellResult, RunResult
 from harness.runner.cell import run_cell
 from harness.runner.context import KEEP_CHOICES, RunContext, RunOptions
-from harness.runner.run import new_run, open_run, write_reports
+from harness.runner.pool import MachinePool
+from harness.runner.run import new_run, open_run, worker_pool, write_reports
 from harness.scenario.load import load_scenario
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir
@@ -140,6 +141,7 @@ class HarnessSession:
         self.config = config
         self.stack = contextlib.ExitStack()
         self.ctx: RunContext | None = None
+        self.pool: MachinePool | None = None
         self.run_result: RunResult | None = None
         self.started = 0.0
 
@@ -154,6 +156,7 @@ class HarnessSession:
         report_dir.mkdir(parents=True, exist_ok=True)
         self.started = time.monotonic()
         self.ctx = self.stack.enter_context(open_run(run, report_dir, options, image))
+        self.pool = self.stack.enter_context(worker_pool(self.ctx, 1))
         self.run_result = run
         return self.ctx
 
@@ -163,8 +166,8 @@ class HarnessSession:
         except HarnessError as exc:
             return CellResult(scenario=scenario.name, image=image, outcome="error",
                               message=str(exc))
-        cell = run_cell(ctx, scenario, image)
-        assert self.run_result is not None
+        assert self.pool is not None and self.run_result is not None
+        cell = run_cell(ctx, self.pool, scenario, image)
         self.run_result.cells.append(cell)
         return cell
 

@@ -1,30 +1,24 @@
 """Host side of the guest agent: push it, hand it goal states, follow its status across reboots.
 
-The agent runs detached inside the guest (a transient systemd unit), so a command that reboots the
-VM does not take the harness's connection down with the work: the client polls the status file,
+How the agent is started, followed and resumed at boot is the guest OS's business
+(:class:`harness.ports.GuestOS`): the client only polls the status file through the channel,
 reconnects when the guest comes back (a new boot id), and waits for the resumed agent to finish.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 import tarfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import GuestUnreachable, InfrastructureError
-from harness.ports import Channel
+from harness.ports import Channel, GuestOS
+from harness.waiting import Deadline, wait_until
 
 AGENT_SOURCE = Path(__file__).with_name("vmapp_agent.py")
-GUEST_AGENT = "/usr/local/lib/vmapp/vmapp_agent.py"
-GUEST_GOALS = "/var/lib/vmapp/goal-states"
-EXTENSION_DIR = "/var/lib/waagent/Microsoft.CPlat.Core.VMApplicationManagerLinux-1.0.9"
-DOWNLOADS_DIR = "/var/lib/waagent/Microsoft.CPlat.Core.VMApplicationManagerLinux"
-AGENT_LOG = "/var/log/azure/Microsoft.CPlat.Core.VMApplicationManagerLinux/vmapp-agent.log"
 
 
 class AgentCrashed(InfrastructureError):
@@ -61,15 +55,12 @@ class Outcome:
         return body
 
 
-def boot_id(channel: Channel) -> str:
-    return channel.run("cat /proc/sys/kernel/random/boot_id", sudo=False).text.strip()
-
-
 class AgentClient:
     """Drives the agent through a channel factory (so it can reconnect after reboots)."""
 
-    def __init__(self, connect: Callable[[], Channel], *, vm: str) -> None:
+    def __init__(self, connect: Callable[[], Channel], guest: GuestOS, *, vm: str) -> None:
         self._connect = connect
+        self.guest = guest
         self.vm = vm
         self.channel = connect()
 
@@ -80,75 +71,63 @@ class AgentClient:
             self.channel = self._connect()
         return self.channel
 
+    def boot_id(self) -> str:
+        return self.guest.boot_id(self.channel)
+
     def install(self) -> None:
-        self.channel.put(AGENT_SOURCE.read_bytes(), GUEST_AGENT, mode=0o755)
+        self.guest.install_agent(self.channel, AGENT_SOURCE.read_bytes())
 
     def version(self) -> str:
         """The agent's own version, from its ``capabilities`` command."""
-        done = self.channel.run(self.agent("capabilities"))
+        done = self.channel.run(self.guest.agent_command("capabilities"))
         if done.exit_code != 0:
             raise AgentCrashed(stage="agent capabilities", vm=self.vm, detail=done.error_text)
         return str(json.loads(done.stdout)["agentVersion"])
 
-    def agent(self, args: str) -> str:
-        return f"python3 {GUEST_AGENT} {args}"
-
     def apply(self, goal: dict[str, Any], *, timeout: float, on_reconnect: Callable[[Channel],
               None] = lambda _c: None, poll: float = 1.0) -> Outcome:
         seq = int(goal["sequenceNumber"])
-        path = f"{GUEST_GOALS}/{seq}.json"
-        self.channel.put(json.dumps(goal, indent=2).encode(), path, mode=0o600)
-        first_boot = boot_id(self.channel)
-        unit = f"vmapp-apply-{seq}"
-        started = self.channel.run(
-            f"systemd-run --unit={unit} --collect --quiet -p KillMode=process "
-            f"{self.agent('apply ' + path)}")
-        if started.exit_code != 0:
-            raise InfrastructureError(stage="start agent", vm=self.vm,
-                                      detail=started.error_text.strip())
+        first_boot = self.boot_id()
+        self.guest.start_agent(self.channel, json.dumps(goal, indent=2).encode(), seq)
         boots: list[str] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        deadline = Deadline(timeout)
+
+        def finished() -> bool:
             try:
-                current = boot_id(self.channel)
+                current = self.boot_id()
                 if current != first_boot and current not in boots:
                     boots.append(current)
-                if self._finished(seq, unit):
-                    return self._outcome(seq, first_boot, boots)
+                return self._finished(seq)
             except GuestUnreachable:
-                self._wait_for_guest(deadline)
+                self.wait_for_guest(deadline)
                 on_reconnect(self.channel)
-                continue
-            time.sleep(poll)
-        raise InfrastructureError(stage="agent apply", vm=self.vm,
-                                  detail=f"goal state {seq} not finished after {timeout:.0f}s")
+                return False
 
-    def _wait_for_guest(self, deadline: float) -> None:
-        last = ""
-        while time.monotonic() < deadline:
-            try:
-                self.reconnect()
-                return
-            except GuestUnreachable as exc:
-                last = str(exc)
-                time.sleep(2)
-        raise InfrastructureError(stage="reconnect after reboot", vm=self.vm, detail=last)
+        wait_until(finished, stage="agent apply", what=f"goal state {seq} to finish",
+                   timeout=timeout, interval=poll, vm=self.vm)
+        return self._outcome(seq, first_boot, boots)
 
-    def _finished(self, seq: int, unit: str) -> bool:
-        active = self.channel.run(f"systemctl is-active {unit} vmapp-agent-resume.service")
-        if any(state in ("active", "activating") for state in active.text.split()):
+    def wait_for_guest(self, deadline: Deadline) -> Channel:
+        """Reconnect once the guest answers again (after a reboot or a power cut)."""
+        return wait_until(self.reconnect, stage="reconnect after reboot",
+                          what="the guest to answer again", timeout=deadline.remaining(),
+                          interval=2, vm=self.vm, retry_on=(GuestUnreachable,))
+
+    def _finished(self, seq: int) -> bool:
+        if self.guest.agent_busy(self.channel, seq):
             return False
-        mrseq = self.channel.run(f"cat {EXTENSION_DIR}/mrseq").text.strip()
+        mrseq = self.channel.run(f"cat {self.guest.extension_dir}/mrseq").text.strip()
         if mrseq != str(seq):
-            journal = self.channel.run(f"journalctl -u {unit} --no-pager -n 50").text
             raise AgentCrashed(stage="agent apply", vm=self.vm,
-                               detail=f"goal state {seq} produced no status:\n{journal}")
-        status = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.status"))
+                               detail=f"goal state {seq} produced no status:\n"
+                                      f"{self.guest.agent_journal(self.channel, seq)}")
+        status = json.loads(self.channel.get(f"{self.guest.extension_dir}/status/{seq}.status"))
         return bool(status[0]["status"]["status"] != "transitioning")
 
     def _outcome(self, seq: int, first_boot: str, observed: list[str]) -> Outcome:
-        status = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.status"))
-        details = json.loads(self.channel.get(f"{EXTENSION_DIR}/status/{seq}.details.json"))
+        folder = f"{self.guest.extension_dir}/status"
+        status = json.loads(self.channel.get(f"{folder}/{seq}.status"))
+        details = json.loads(self.channel.get(f"{folder}/{seq}.details.json"))
         # Boots the deployment spanned: those the agent journalled per command, plus those the
         # host saw while polling (a reboot between polls is still in the agent's records).
         recorded = [op.get(key) for op in details.get("operations", [])
@@ -161,22 +140,19 @@ class AgentClient:
         """Copy the agent's log, settings, status and download folders into ``dest``; the
         status files, also extracted, are returned."""
         dest.mkdir(parents=True, exist_ok=True)
-        archive = self.channel.run(
-            "tar -C / -czf - --ignore-failed-read " + " ".join(shlex.quote(p.lstrip("/")) for p in
-                                                                (EXTENSION_DIR, DOWNLOADS_DIR,
-                                                                 AGENT_LOG.rsplit("/", 1)[0])),
-            timeout=120)
-        (dest / "guest-files.tar.gz").write_bytes(archive.stdout)
-        log = self.channel.run(f"cat {AGENT_LOG}")
+        guest = self.guest
+        archive = guest.archive(self.channel, [guest.extension_dir, guest.downloads_dir,
+                                               guest.agent_log.rsplit("/", 1)[0]])
+        (dest / "guest-files.tar.gz").write_bytes(archive)
+        log = self.channel.run(f"cat {guest.agent_log}")
         (dest / "agent.log").write_bytes(log.stdout)
-        return status_files(dest / "guest-files.tar.gz", dest / "status")
+        return status_files(dest / "guest-files.tar.gz", dest / "status", guest.extension_dir)
 
-
-def status_files(archive: Path, dest: Path) -> list[str]:
+def status_files(archive: Path, dest: Path, extension_dir: str) -> list[str]:
     """The extension's status files, the agent's per-command details and the app registry out of
     the collected archive, so the report shows them without unpacking it; their paths relative
     to ``dest``'s parent."""
-    root = EXTENSION_DIR.lstrip("/") + "/"
+    root = extension_dir.lstrip("/") + "/"
     names = []
     try:
         with tarfile.open(archive) as tar:

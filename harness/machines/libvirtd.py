@@ -7,10 +7,12 @@ run against libvirt's built-in ``test:///default`` driver.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import stat
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import libvirt
@@ -146,3 +148,48 @@ def remove_box_volumes(conn: libvirt.virConnect, box_name: str) -> list[str]:
     if failures:
         raise CleanupErrors(failures)
     return removed
+
+
+def _domain(conn: libvirt.virConnect, name: str) -> libvirt.virDomain:
+    try:
+        return conn.lookupByName(name)
+    except libvirt.libvirtError as exc:
+        raise InfrastructureError(stage="libvirt domain", vm=name, detail=str(exc)) from exc
+
+
+def _call(stage: str, name: str, action: Callable[[], object]) -> None:
+    try:
+        action()
+    except libvirt.libvirtError as exc:
+        raise InfrastructureError(stage=stage, vm=name, detail=str(exc)) from exc
+
+
+SNAPSHOT_XML = "<domainsnapshot><name>{name}</name><description>vmapp-harness</description>" \
+    "</domainsnapshot>"
+
+
+def snapshot(conn: libvirt.virConnect, name: str, snap: str) -> None:
+    """An internal snapshot with memory (qcow2), replacing an older one of the same name."""
+    domain = _domain(conn, name)
+    with contextlib.suppress(libvirt.libvirtError):
+        domain.snapshotLookupByName(snap).delete(0)
+    _call("snapshot", name, lambda: domain.snapshotCreateXML(SNAPSHOT_XML.format(name=snap), 0))
+
+
+def revert(conn: libvirt.virConnect, name: str, snap: str) -> None:
+    """Back to ``snap``, running (from a running or a powered-off domain)."""
+    domain = _domain(conn, name)
+
+    def go() -> None:
+        domain.revertToSnapshot(domain.snapshotLookupByName(snap),
+                                libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)
+
+    _call("revert snapshot", name, go)
+
+
+def power(conn: libvirt.virConnect, name: str, action: str) -> None:
+    """``off`` pulls the plug, ``on`` starts, ``reset`` is a hard reset."""
+    domain = _domain(conn, name)
+    verbs: dict[str, Callable[[], object]] = {
+        "off": domain.destroy, "on": domain.create, "reset": lambda: domain.reset(0)}
+    _call(f"power {action}", name, verbs[action])

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import fcntl
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import libvirt
 
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, InfrastructureError
-from harness.images.build import BuiltImage
+from harness.images.build import BuiltImage, ensure_image
+from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
+from harness.machines.linux import LinuxSystemd
 from harness.machines.ssh import SshChannel
 from harness.netutil import free_port
+from harness.ports import GuestOS
 from harness.settings import REPO_ROOT, cache_dir
 
 TEMPLATE = REPO_ROOT / "vagrant" / "Vagrantfile.j2"
@@ -96,12 +100,20 @@ def remove_box(image: BuiltImage) -> bool:
 
 @dataclass
 class VagrantMachine:
+    """A vagrant-libvirt VM in its own folder; power and snapshots go through libvirt."""
+
     name: str
     folder: Path
     image: BuiltImage
     ssh_port: int
-    driver: str
+    boot_seconds: int
+    ready_seconds: int
+    guest: GuestOS = field(default_factory=LinuxSystemd)
     started: bool = False  # `vagrant up` was attempted: there may be a domain to remove
+
+    @property
+    def image_key(self) -> str:
+        return self.image.key
 
     @property
     def console_log(self) -> Path:
@@ -116,10 +128,32 @@ class VagrantMachine:
                 f"  or: ssh -p {self.ssh_port} -i {self.image.ssh_key} "
                 f"-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null vagrant@127.0.0.1")
 
-    def up(self, timeout: float) -> None:
+    def boot(self) -> None:
         self.started = True
         _vagrant(["up", "--provider", "libvirt", "--no-provision"], stage="vagrant up",
-                 cwd=self.folder, timeout=timeout, vm=self.name)
+                 cwd=self.folder, timeout=self.boot_seconds + self.ready_seconds, vm=self.name)
+
+    def _libvirt(self, action: Callable[[libvirt.virConnect], None]) -> None:
+        conn = libvirtd.open_connection()
+        try:
+            action(conn)
+        finally:
+            conn.close()
+
+    def power_off(self) -> None:
+        self._libvirt(lambda conn: libvirtd.power(conn, self.name, "off"))
+
+    def power_on(self) -> None:
+        self._libvirt(lambda conn: libvirtd.power(conn, self.name, "on"))
+
+    def reset(self) -> None:
+        self._libvirt(lambda conn: libvirtd.power(conn, self.name, "reset"))
+
+    def snapshot(self, name: str) -> None:
+        self._libvirt(lambda conn: libvirtd.snapshot(conn, self.name, name))
+
+    def revert(self, name: str) -> None:
+        self._libvirt(lambda conn: libvirtd.revert(conn, self.name, name))
 
     def destroy(self) -> None:
         """`vagrant destroy`, then make sure through libvirt that nothing is left."""
@@ -140,20 +174,32 @@ class VagrantMachine:
             raise CleanupErrors(failures)
 
 
-def create_machine(image: BuiltImage, *, name: str, folder: Path, run_id: str, driver: str,
-                   cpus: int = 2, memory_mib: int = 1024, ssh_timeout: int = 300
-                   ) -> VagrantMachine:
-    """Render the Vagrantfile into ``folder`` (not started yet)."""
-    ensure_box(image)
-    folder.mkdir(parents=True, exist_ok=True)
-    machine = VagrantMachine(name=name, folder=folder, image=image, ssh_port=free_port(),
-                             driver=driver)
-    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
-    text = env.from_string(TEMPLATE.read_text()).render(
-        domain=name, run_id=run_id, image=image.name, vagrant_home=vagrant_home(),
-        ssh_port=machine.ssh_port, ssh_timeout=ssh_timeout, box_name=image.box_name,
-        ssh_key=image.ssh_key, driver=driver, cpus=cpus, memory_mib=memory_mib,
-        console_log=machine.console_log)
-    (folder / "Vagrantfile").write_text(text)
-    return machine
+@dataclass
+class VagrantProvider:
+    """Fresh vagrant-libvirt VMs from the harness's own boxes (built offline, cached)."""
+
+    run_id: str
+    driver: str  # vagrant-libvirt driver: "kvm" or "qemu" (TCG)
+    cpus: int = 2
+    memory_mib: int = 1024
+    kind: str = "vagrant-libvirt"
+
+    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
+               ) -> VagrantMachine:
+        """Render the Vagrantfile into ``folder`` (not started yet)."""
+        recipe = find_recipe(image)
+        built = ensure_image(recipe)
+        ensure_box(built)
+        folder.mkdir(parents=True, exist_ok=True)
+        ready = ready_seconds or recipe.ssh_seconds
+        machine = VagrantMachine(name=name, folder=folder, image=built, ssh_port=free_port(),
+                                 boot_seconds=recipe.boot_seconds, ready_seconds=ready)
+        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
+                                 undefined=jinja2.StrictUndefined)
+        text = env.from_string(TEMPLATE.read_text()).render(
+            domain=name, run_id=self.run_id, image=built.name, vagrant_home=vagrant_home(),
+            ssh_port=machine.ssh_port, ssh_timeout=ready, box_name=built.box_name,
+            ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,
+            memory_mib=self.memory_mib, console_log=machine.console_log)
+        (folder / "Vagrantfile").write_text(text)
+        return machine

@@ -12,9 +12,10 @@ from harness.errors import ConfigError
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("passed", "failed", "error", "skipped")
-# Where a cell's time goes, in the order it is spent ("steps" excludes the boot, which happens
-# inside the first step that needs the VM).
-STAGES = ("image", "publish", "boot", "ready", "steps", "collect", "destroy")
+# Where a cell's time goes, in the order it is spent ("steps" excludes checking out a machine
+# (image, boot, ready, or revert to a clean snapshot), which happens inside the first step that
+# needs one).
+STAGES = ("image", "publish", "boot", "ready", "revert", "steps", "collect", "destroy")
 
 
 @dataclass
@@ -73,6 +74,7 @@ class CellResult:
     retries: list[Attempt] = field(default_factory=list)
     artifacts: str = ""
     vm: str = ""
+    machine: str = ""  # how the cell got its machine: "booted" or "reverted" (to a snapshot)
     kept: bool = False
     login: str = ""
     accel: str = ""

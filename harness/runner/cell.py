@@ -1,89 +1,40 @@
-"""One scenario on one image, in a fresh VM: boot, publish, run the steps, collect, clean up.
+"""One scenario on one image: publish, check out a clean machine, run the steps, collect, give
+the machine back.
 
-Infrastructure errors (image build, boot, SSH) make the cell an *error* and are retried once in a
-fresh VM; unmet expectations make it a *failure* and are never retried.
+Infrastructure errors (image build, boot, SSH) make the cell an *error* and are retried once, the
+machine that had one destroyed; unmet expectations make it a *failure* and are never retried.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from harness.agent.client import AgentClient
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
-from harness.images.build import ensure_image
-from harness.images.recipe import find_recipe
-from harness.machines.vagrant import VagrantMachine, create_machine
-from harness.ports import Channel
 from harness.report.results import Attempt, CellResult, StepRecord
 from harness.runner.context import RunContext
 from harness.runner.goal import CellGallery
-from harness.runner.publish import Published, publish
+from harness.runner.live import LiveCell, timed
+from harness.runner.pool import Lease, MachinePool
+from harness.runner.publish import publish
 from harness.runner.state import CellState
 from harness.runner.steps import HANDLERS
 from harness.scenario.model import Scenario
 
-
-@dataclass
-class LiveCell:
-    """Everything a step handler needs.  The VM boots on first use: a scenario whose every
-    profile the service refuses never needs one."""
-
-    ctx: RunContext
-    scenario: Scenario
-    machine: VagrantMachine
-    published: Published
-    gallery: CellGallery
-    result: CellResult
-    boot_timeout: float
-    ready_timeout: float
-    apply_timeout: float = 1800
-    uploads: int = 0
-    _agent: AgentClient | None = None
-
-    @property
-    def booted(self) -> bool:
-        return self._agent is not None
-
-    @property
-    def agent(self) -> AgentClient:
-        """The agent in a booted, ready VM (booting it now if needed)."""
-        if self._agent is None:
-            self.ctx.say(f"booting {self.machine.name} ({self.ctx.accel})")
-            with timed(self.result, "boot"):
-                self.machine.up(timeout=self.boot_timeout)
-            with timed(self.result, "ready"):
-                agent = AgentClient(self.machine.connect, vm=self.machine.name)
-                wait_system_ready(agent.channel, self.machine.name, self.ready_timeout)
-                self.reopen(agent.channel)
-                agent.install()
-            self.result.agent_version = agent.version()
-            self._agent = agent
-        return self._agent
-
-    def next_upload(self) -> int:
-        self.uploads += 1
-        return self.uploads
-
-    def reopen(self, channel: Channel) -> None:
-        """After a (re)connect: the guest reaches package storage again through SSH."""
-        channel.forward_to_host(self.ctx.storage_port)
+# Stages of checking out a machine; a cell's "steps" time leaves them out.
+MACHINE_STAGES = ("image", "boot", "ready", "revert")
 
 
-def run_cell(ctx: RunContext, scenario: Scenario, image: str) -> CellResult:
-    """Run with one retry of infrastructure errors, each attempt in a fresh VM."""
+def run_cell(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str) -> CellResult:
+    """Run with one retry of infrastructure errors; a machine that had one is not reused."""
     result = CellResult(scenario=scenario.name, image=image, description=scenario.description,
                         file=str(scenario.file), markers=list(scenario.markers), accel=ctx.accel)
     for attempt in range(ctx.options.retries + 1):
         started = time.monotonic()
         result.steps, result.timings = [], {}
         try:
-            _attempt(ctx, scenario, image, result, attempt)
+            _attempt(ctx, pool, scenario, image, result)
         except InfrastructureError as exc:
             result.outcome, result.message = "error", str(exc)
             if attempt < ctx.options.retries:
@@ -100,73 +51,40 @@ def run_cell(ctx: RunContext, scenario: Scenario, image: str) -> CellResult:
     return result
 
 
-def _attempt(ctx: RunContext, scenario: Scenario, image_name: str, result: CellResult,
-             attempt: int) -> None:
-    recipe = find_recipe(image_name)
-    with timed(result, "image"):
-        image = ensure_image(recipe, log=ctx.report_dir / "image-build.log")
-    result.image_key = image.key
+def _attempt(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str,
+             result: CellResult) -> None:
     cell_dir = ctx.cell_dir(result.cell_id)
     result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
-    suffix = f"-r{attempt}" if attempt else ""
-    name = ctx.domain_name(scenario.name, image_name) + suffix
-    ready = scenario.ready_seconds or recipe.ssh_seconds
-    with timed(result, "image"):  # includes adding the box to Vagrant
-        machine = create_machine(image, name=name, folder=ctx.vm_root / name,
-                                 run_id=ctx.run_id, driver=ctx.driver, cpus=ctx.options.cpus,
-                                 memory_mib=ctx.options.memory_mib, ssh_timeout=ready)
-    result.vm = name
+    result.vm = result.machine = ""
     with timed(result, "publish"):
         published = publish(scenario, ctx.store, ctx.run_id)
     result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
                        for key, ref in published.blobs.items()}
     gallery = CellGallery(scenario, published, ctx.store)
     result.gallery_errors = gallery.publish_errors
-    live = LiveCell(ctx, scenario, machine, published, gallery, result,
-                    boot_timeout=recipe.boot_seconds + ready, ready_timeout=ready)
-    failed = True
+    live = LiveCell(ctx, pool, scenario, image, published, gallery, result, cell_dir)
+    failed, healthy = True, False
     try:
         try:
             started = time.monotonic()
             try:
                 _steps(live, result)
-            finally:  # the steps' own time: the boot inside the first one is counted apart
-                spent = time.monotonic() - started - result.timings.get("boot", 0.0) \
-                    - result.timings.get("ready", 0.0)
-                result.timings["steps"] = round(spent, 1)
+            finally:  # the steps' own time: checking out a machine inside one is counted apart
+                spent = time.monotonic() - started - sum(
+                    result.timings.get(stage, 0.0) for stage in MACHINE_STAGES)
+                result.timings["steps"] = round(max(spent, 0.0), 1)
         finally:
-            if live.booted:
+            if live.lease is not None:
                 with timed(result, "collect"):
                     _collect(live, cell_dir)
-        failed = result.outcome != "passed"
+        failed, healthy = result.outcome != "passed", True
     except KeyboardInterrupt:  # the user stopped the run: not a failure to keep a VM for
         failed = False
         raise
     finally:
-        _finish_machine(ctx, machine, result, cell_dir, failed)
-        if not machine.started:
-            result.vm = ""
-
-
-@contextmanager
-def timed(result: CellResult, stage: str) -> Iterator[None]:
-    """Add the time spent in ``stage`` to the cell's timings, whether it succeeds or not."""
-    started = time.monotonic()
-    try:
-        yield
-    finally:
-        spent = result.timings.get(stage, 0.0) + time.monotonic() - started
-        result.timings[stage] = round(spent, 1)
-
-
-def wait_system_ready(channel: Channel, vm: str, timeout: float) -> None:
-    """Last readiness stage: systemd finished booting (SSH answers earlier than that)."""
-    done = channel.run(f"timeout {int(timeout)} systemctl is-system-running --wait",
-                       timeout=timeout + 10)
-    state = done.text.strip()
-    if state not in ("running", "degraded"):
-        raise InfrastructureError(stage="system ready", vm=vm,
-                                  detail=f"systemd state {state!r} after {timeout:.0f}s")
+        if live.lease is not None:
+            _finish_machine(ctx, pool, live.lease, result, cell_dir, failed=failed,
+                            healthy=healthy)
 
 
 def _steps(live: LiveCell, result: CellResult) -> None:
@@ -199,32 +117,26 @@ def _steps(live: LiveCell, result: CellResult) -> None:
 
 
 def _collect(live: LiveCell, cell_dir: Path) -> None:
+    assert live.lease is not None
     try:
-        live.result.status_files = live.agent.collect(cell_dir)
+        live.result.status_files = live.lease.agent.collect(cell_dir)
     except HarnessError as exc:
         (cell_dir / "collect-error.txt").write_text(str(exc))
 
 
-def _finish_machine(ctx: RunContext, machine: VagrantMachine, result: CellResult,
-                    cell_dir: Path, failed: bool) -> None:
-    cell_dir.mkdir(parents=True, exist_ok=True)
-    if not machine.started:  # no step needed a VM: nothing was created
-        shutil.rmtree(machine.folder, ignore_errors=True)
-        return
-    if machine.console_log.exists():
-        shutil.copyfile(machine.console_log, cell_dir / "console.log")
+def _finish_machine(ctx: RunContext, pool: MachinePool, lease: Lease, result: CellResult,
+                    cell_dir: Path, *, failed: bool, healthy: bool) -> None:
+    (cell_dir / "console.log").write_bytes(lease.console_text())
     keep = ctx.options.keep == "always" or (ctx.options.keep == "on-failure" and failed)
     if keep:
         result.kept = True
-        result.login = machine.login_hint()
-        (cell_dir / "LOGIN.txt").write_text(f"VM {machine.name} was kept.\n{result.login}\n")
-        return
+        result.login = lease.machine.login_hint()
+        (cell_dir / "LOGIN.txt").write_text(f"VM {lease.machine.name} was kept.\n{result.login}\n")
     try:
         with timed(result, "destroy"):
-            machine.destroy()
+            pool.release(lease, keep=keep, healthy=healthy)
     except CleanupErrors as exc:
         if result.outcome == "passed":
             result.outcome, result.message = "error", f"cleanup failed: {exc}"
         else:
             result.message += f"\ncleanup failed: {exc}"
-    shutil.rmtree(machine.folder, ignore_errors=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.ports import Provider
 from harness.storage.blobs import BlobStore
 
 KEEP_CHOICES = ("never", "on-failure", "always")
@@ -22,6 +23,8 @@ class RunOptions:
     cpus: int = 2
     memory_mib: int = 1024
     accel: str = "auto"  # auto | kvm | tcg
+    fresh_vm: bool = False  # boot a machine per cell instead of reverting a snapshot
+    workers: int = 1  # cells at once, each worker with machines of its own
 
 
 def new_run_id() -> str:
@@ -63,19 +66,20 @@ class RunContext:
     vm_root: Path
     store: BlobStore
     storage_port: int
-    driver: str  # vagrant-libvirt driver: "kvm" or "qemu" (TCG)
+    accel: str  # "kvm" or "tcg"
+    provider: Provider
     options: RunOptions
     say: Callable[[str], None] = _quiet  # live progress inside a cell (boot, each step)
 
-    @property
-    def accel(self) -> str:
-        return "kvm" if self.driver == "kvm" else "tcg"
+    @staticmethod
+    def slug(text: str) -> str:
+        return _slug(text)
 
     def cell_dir(self, cell_id: str) -> Path:
         folder = self.report_dir / "cells" / _slug(cell_id)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def domain_name(self, scenario: str, image: str) -> str:
-        """Every libvirt object the harness makes starts with vmapp-<run id>."""
-        return f"vmapp-{self.run_id}-{_slug(scenario)[:30]}-{_slug(image)}"
+    def machine_prefix(self, worker: int) -> str:
+        """Every machine (libvirt object) the harness makes starts with vmapp-<run id>."""
+        return f"vmapp-{self.run_id}-w{worker}"

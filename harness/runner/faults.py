@@ -7,16 +7,12 @@ Adding a kind means a row in ``harness.scenario.schema.FAULT_KEYS`` and a handle
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from harness.machines.ssh import SshChannel
+from harness.runner.live import LiveCell
 from harness.runner.state import CellState
 from harness.scenario.model import Fault
 
-if TYPE_CHECKING:
-    from harness.runner.cell import LiveCell
-
-FaultHandler = Callable[["LiveCell", CellState, Fault], str]
+FaultHandler = Callable[[LiveCell, CellState, Fault], str]
 
 
 def _versions(cell: LiveCell, fault: Fault) -> list[str]:
@@ -48,7 +44,6 @@ def command_fails(cell: LiveCell, state: CellState, fault: Fault) -> str:
 
 
 def network_cut(cell: LiveCell, state: CellState, fault: Fault) -> str:
-    assert isinstance(cell.agent.channel, SshChannel)
     cell.agent.channel.close_forward(cell.ctx.storage_port)
     return "closed the guest's forward to package storage"
 

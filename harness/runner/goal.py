@@ -109,7 +109,8 @@ class CellGallery:
 
 
 def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication],
-               published: Published, store: BlobStore, faults: Faults) -> dict[str, Any]:
+               published: Published, store: BlobStore, faults: Faults, *, os_name: str = "linux"
+               ) -> dict[str, Any]:
     apps = []
     for item in resolved:
         package, entry = item.package, item.entry
@@ -130,7 +131,7 @@ def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication]
             "scriptBehaviorAfterReboot": package.script_behavior_after_reboot or "None",
             "tags": entry.tags or "",
         })
-    return {"sequenceNumber": seq, "os": "linux",
+    return {"sequenceNumber": seq, "os": os_name,
             "options": {"interpreter": scenario.interpreter,
                         "configNaming": scenario.config_naming,
                         "commandTimeoutSeconds": scenario.command_timeout},

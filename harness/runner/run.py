@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import platform
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import CleanupErrors, HarnessError
 from harness.images.build import ensure_image
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
 from harness.machines.kvm import probe_kvm
+from harness.machines.vagrant import VagrantProvider
 from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.results import CellResult, RunResult, write_results
 from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions, claim_run_folder, new_run_id
+from harness.runner.pool import MachinePool
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir, state_dir
 from harness.storage.azurite import Azurite
 from harness.storage.blobs import BlobStore
 
 Progress = Callable[[str, CellResult | None], None]
+Cell = tuple[Scenario, str]
 
 
-def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[tuple[Scenario, str]]:
+def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[Cell]:
     """The cells, one image after another (in order of first mention): a run cut short leaves
     whole columns of the compatibility matrix rather than scattered cells."""
     cells = [(s, image) for s in scenarios for image in (images or list(s.images))]
@@ -68,15 +74,31 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
     run.accel = "kvm" if driver == "kvm" else "tcg"
     progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
     vm_root = claim_run_folder(state_dir() / "runs" / run.run_id)
+    provider = VagrantProvider(run_id=run.run_id, driver=driver, cpus=options.cpus,
+                               memory_mib=options.memory_mib)
     try:
         with Azurite(vm_root / "azurite") as azurite:
             yield RunContext(run_id=run.run_id, report_dir=report_dir, vm_root=vm_root,
                              store=BlobStore(azurite.account_url, azurite.account, azurite.key),
-                             storage_port=azurite.port, driver=driver, options=options,
-                             say=lambda message: progress(message, None))
+                             storage_port=azurite.port, accel=run.accel, provider=provider,
+                             options=options, say=lambda message: progress(message, None))
     finally:
         if options.keep != "always" and not any(c.kept for c in run.cells):
             shutil.rmtree(vm_root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def worker_pool(ctx: RunContext, worker: int) -> Iterator[MachinePool]:
+    """One worker's machines; they all go when the worker is done, however it ends."""
+    pool = MachinePool(ctx.provider, ctx.vm_root, ctx.machine_prefix(worker),
+                       reuse=not ctx.options.fresh_vm)
+    try:
+        yield pool
+    finally:
+        try:
+            pool.close()
+        except CleanupErrors as exc:
+            ctx.say(f"cleanup: {exc}")
 
 
 def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
@@ -88,15 +110,24 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
     report_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     cells = matrix(scenarios, images)
+    lock = threading.Lock()
+    order = {(s.name, image): n for n, (s, image) in enumerate(cells)}
+
+    def finished(cell: CellResult) -> None:
+        with lock:  # cells in matrix order, whichever worker finished first
+            run.cells.append(cell)
+            run.cells.sort(key=lambda c: order.get((c.scenario, c.image), len(order)))
+            write_reports(run, report_dir)  # a run cut short keeps its finished cells
+            progress("done", cell)
+
     try:
         with open_run(run, report_dir, options, cells[0][1] if cells else None,
                       progress) as ctx:
-            for scenario, image in cells:
-                progress(f"running {scenario.name}[{image}]", None)
-                cell = run_cell(ctx, scenario, image)
-                run.cells.append(cell)
-                write_reports(run, report_dir)  # a run cut short keeps its finished cells
-                progress("done", cell)
+            workers = max(1, min(options.workers, len(cells)))
+            if workers == 1:
+                _work(ctx, 1, iter(cells), finished, progress, threading.Event())
+            else:
+                _parallel(ctx, workers, cells, finished, progress)
     except KeyboardInterrupt:
         run.interrupted = True
         raise
@@ -105,6 +136,66 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
         run.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         write_reports(run, report_dir)
     return run, report_dir
+
+
+def _work(ctx: RunContext, worker: int, cells: Iterator[Cell],
+          finished: Callable[[CellResult], None], progress: Progress,
+          stop: threading.Event) -> None:
+    """Run cells until there are none left (or the run is stopped), on this worker's machines."""
+    with worker_pool(ctx, worker) as pool:
+        for scenario, image in cells:
+            if stop.is_set():
+                return
+            cell_id = f"{scenario.name}[{image}]"
+            progress(f"running {cell_id}", None)
+            own = dataclasses.replace(ctx, say=_prefixed(progress, cell_id))
+            finished(run_cell(own, pool, scenario, image))
+
+
+def _prefixed(progress: Progress, cell_id: str) -> Callable[[str], None]:
+    """Progress inside a cell names the cell: workers' lines interleave."""
+    return lambda message: progress(f"{cell_id}: {message}", None)
+
+
+def _parallel(ctx: RunContext, workers: int, cells: list[Cell],
+              finished: Callable[[CellResult], None], progress: Progress) -> None:
+    """Workers take cells from one queue in matrix order; Ctrl-C stops them taking new ones."""
+    todo: queue.Queue[Cell] = queue.Queue()
+    for cell in cells:
+        todo.put(cell)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def drain() -> Iterator[Cell]:
+        while True:
+            try:
+                yield todo.get_nowait()
+            except queue.Empty:
+                return
+
+    def work(worker: int) -> None:
+        try:
+            _work(ctx, worker, drain(), finished, progress, stop)
+        except BaseException as exc:  # re-raised in the main thread
+            errors.append(exc)
+            stop.set()
+
+    threads = [threading.Thread(target=work, args=(n,), name=f"vmapp-worker-{n}", daemon=True)
+               for n in range(1, workers + 1)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+    except KeyboardInterrupt:
+        stop.set()
+        progress("stopping: the cells running now finish, no new cell starts", None)
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]
 
 
 def write_reports(run: RunResult, report_dir: Path, *, point_latest: bool = True) -> None:

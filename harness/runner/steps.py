@@ -6,9 +6,9 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness.agent.client import Outcome, boot_id
+from harness.agent.client import Outcome
 from harness.checks import host_for, run_check
 from harness.errors import GuestUnreachable
 from harness.gallery import ServiceError
@@ -16,12 +16,11 @@ from harness.gallery.names import parse_version
 from harness.report.results import CommandRecord, StepRecord
 from harness.runner.faults import FAULT_HANDLERS
 from harness.runner.goal import goal_state
+from harness.runner.live import LiveCell
 from harness.runner.publish import upload
 from harness.runner.state import CellState
 from harness.scenario.model import AppExpectation, ProfileEntry, Step
-
-if TYPE_CHECKING:
-    from harness.runner.cell import LiveCell
+from harness.waiting import wait_until
 
 
 def commands_of(outcome: Outcome) -> list[CommandRecord]:
@@ -88,7 +87,7 @@ def apply_profile(cell: LiveCell, state: CellState, profile: Sequence[ProfileEnt
     state.versions = {item.application: item.version for item in resolved}
     state.sequence += 1
     goal = goal_state(state.sequence, cell.scenario, resolved, cell.published, cell.ctx.store,
-                      state.faults)
+                      state.faults, os_name=cell.machine.guest.name)
     outcome = cell.agent.apply(goal, timeout=cell.apply_timeout, on_reconnect=cell.reopen)
     state.outcome = outcome
     record.commands = commands_of(outcome)
@@ -107,25 +106,20 @@ def do_remove(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
 
 
 def do_reboot(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
-    before = boot_id(cell.agent.channel)
+    agent = cell.agent
+    before = agent.boot_id()
     with contextlib.suppress(GuestUnreachable):  # the connection may drop before it returns
-        cell.agent.channel.run("systemctl reboot", timeout=10)
+        cell.machine.guest.request_reboot(agent.channel)
 
     def rebooted() -> bool:
-        try:
-            channel = cell.agent.reconnect()
-        except GuestUnreachable:
-            return False
-        return boot_id(channel) != before
+        agent.reconnect()
+        return agent.boot_id() != before
 
-    deadline = time.monotonic() + cell.ready_timeout
-    while not rebooted():
-        if time.monotonic() > deadline:
-            raise GuestUnreachable(stage="reboot", vm=cell.machine.name,
-                                   detail="guest did not come back with a new boot id")
-        time.sleep(2)
-    cell.reopen(cell.agent.channel)
-    record.boot_ids = [boot_id(cell.agent.channel)]
+    wait_until(rebooted, stage="reboot", vm=cell.machine.name, interval=2,
+               what="the guest to come back with a new boot id", timeout=cell.ready_timeout,
+               retry_on=(GuestUnreachable,))
+    cell.reopen(agent.channel)
+    record.boot_ids = [agent.boot_id()]
 
 
 def do_fault(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:

@@ -1,0 +1,80 @@
+"""A Linux guest with systemd: the agent runs in a transient unit, so a command that reboots the
+VM does not take the harness's connection down with the work, and resumes at boot by its own
+unit (the agent installs that one itself)."""
+
+from __future__ import annotations
+
+import shlex
+
+from harness.errors import InfrastructureError
+from harness.ports import Channel
+
+LINUX_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerLinux"
+AGENT_PATH = "/usr/local/lib/vmapp/vmapp_agent.py"
+GOALS_DIR = "/var/lib/vmapp/goal-states"
+RESUME_UNIT = "vmapp-agent-resume.service"
+
+
+class LinuxSystemd:
+    """The guest side for Debian images (and any systemd Linux with python3)."""
+
+    name = "linux"
+    label = "linux-systemd"
+    extension_dir = f"/var/lib/waagent/{LINUX_EXTENSION}-1.0.9"
+    downloads_dir = f"/var/lib/waagent/{LINUX_EXTENSION}"
+    agent_log = f"/var/log/azure/{LINUX_EXTENSION}/vmapp-agent.log"
+
+    def __init__(self, python: str = "python3", agent_path: str = AGENT_PATH,
+                 goals_dir: str = GOALS_DIR) -> None:
+        self.python = python
+        self.agent_path = agent_path
+        self.goals_dir = goals_dir
+
+    def install_agent(self, channel: Channel, source: bytes) -> None:
+        channel.put(source, self.agent_path, mode=0o755)
+
+    def agent_command(self, args: str) -> str:
+        return f"{self.python} {self.agent_path} {args}"
+
+    @staticmethod
+    def _unit(seq: int) -> str:
+        return f"vmapp-apply-{seq}"
+
+    def start_agent(self, channel: Channel, goal: bytes, seq: int) -> None:
+        path = f"{self.goals_dir}/{seq}.json"
+        channel.put(goal, path, mode=0o600)
+        started = channel.run(
+            f"systemd-run --unit={self._unit(seq)} --collect --quiet -p KillMode=process "
+            f"{self.agent_command('apply ' + shlex.quote(path))}")
+        if started.exit_code != 0:
+            raise InfrastructureError(stage="start agent", detail=started.error_text.strip())
+
+    def agent_busy(self, channel: Channel, seq: int) -> bool:
+        states = channel.run(f"systemctl is-active {self._unit(seq)} {RESUME_UNIT}").text
+        return any(state in ("active", "activating") for state in states.split())
+
+    def agent_journal(self, channel: Channel, seq: int) -> str:
+        return channel.run(f"journalctl -u {self._unit(seq)} --no-pager -n 50").text
+
+    def boot_id(self, channel: Channel) -> str:
+        return channel.run("cat /proc/sys/kernel/random/boot_id", sudo=False).text.strip()
+
+    def wait_ready(self, channel: Channel, timeout: float) -> None:
+        done = channel.run(f"timeout {int(timeout)} systemctl is-system-running --wait",
+                           timeout=timeout + 10)
+        state = done.text.strip()
+        if state not in ("running", "degraded"):
+            raise InfrastructureError(stage="system ready",
+                                      detail=f"systemd state {state!r} after {timeout:.0f}s")
+
+    def request_reboot(self, channel: Channel) -> None:
+        channel.run("systemctl reboot", timeout=10)
+
+    def set_clock(self, channel: Channel, epoch: float) -> None:
+        done = channel.run(f"date -u -s @{epoch:.3f} >/dev/null")
+        if done.exit_code != 0:
+            raise InfrastructureError(stage="set guest clock", detail=done.error_text.strip())
+
+    def archive(self, channel: Channel, paths: list[str]) -> bytes:
+        names = " ".join(shlex.quote(p.lstrip("/")) for p in paths)
+        return channel.run(f"tar -C / -czf - --ignore-failed-read {names}", timeout=120).stdout

@@ -1,0 +1,84 @@
+"""A cell while it runs: what every step and fault handler gets.  Below the handlers and above
+nothing they import, so cell.py, steps.py and faults.py do not import each other."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.agent.client import AgentClient
+from harness.ports import Channel, Machine
+from harness.report.results import CellResult
+from harness.runner.context import RunContext
+from harness.runner.goal import CellGallery
+from harness.runner.pool import Lease, MachinePool
+from harness.runner.publish import Published
+from harness.scenario.model import Scenario
+
+
+@contextmanager
+def timed(result: CellResult, stage: str) -> Iterator[None]:
+    """Add the time spent in ``stage`` to the cell's timings, whether it succeeds or not."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = result.timings.get(stage, 0.0) + time.monotonic() - started
+        result.timings[stage] = round(spent, 1)
+
+
+@dataclass
+class LiveCell:
+    """Everything a step handler needs.  The machine is checked out on first use: a scenario
+    whose every profile the service refuses never needs one."""
+
+    ctx: RunContext
+    pool: MachinePool
+    scenario: Scenario
+    image: str
+    published: Published
+    gallery: CellGallery
+    result: CellResult
+    cell_dir: Path
+    apply_timeout: float = 1800
+    uploads: int = 0
+    lease: Lease | None = None
+
+    def checked_out(self) -> Lease:
+        if self.lease is None:
+            how = "reverting" if self.image in self.pool.idle else "booting"
+            self.ctx.say(f"{how} a {self.image} machine ({self.ctx.accel})")
+            lease = self.pool.acquire(
+                self.image, timer=lambda stage: timed(self.result, stage),
+                console=self.cell_dir / "console.log", label=self.ctx.slug(self.scenario.name),
+                ready_seconds=self.scenario.ready_seconds)
+            self.lease = lease
+            self.result.vm, self.result.machine = lease.machine.name, lease.how
+            self.result.image_key = lease.machine.image_key
+            self.result.agent_version = lease.agent_version
+            self.reopen(lease.agent.channel)
+        return self.lease
+
+    @property
+    def machine(self) -> Machine:
+        return self.checked_out().machine
+
+    @property
+    def agent(self) -> AgentClient:
+        """The agent in a clean, ready machine (checked out now if needed)."""
+        return self.checked_out().agent
+
+    @property
+    def ready_timeout(self) -> float:
+        return self.machine.ready_seconds
+
+    def next_upload(self) -> int:
+        self.uploads += 1
+        return self.uploads
+
+    def reopen(self, channel: Channel) -> None:
+        """After a (re)connect: the guest reaches package storage again."""
+        channel.forward_to_host(self.ctx.storage_port)

@@ -1,0 +1,161 @@
+"""Clean machines for one worker: boot once per image, snapshot, revert per cell.
+
+A cell asks for "a clean machine of image X" and gives it back; whether that was a fresh boot or
+a revert to the snapshot taken right after the first boot (agent pushed, system ready) is the
+pool's business.  A revert restores disk and memory, so a cell sees nothing an earlier cell did;
+the guest clock, which comes back at snapshot time, is set to now.  A machine that had an
+infrastructure error, or one the cell keeps for an engineer, leaves the pool; the next cell of
+its image boots a new one.  ``reuse=False`` (``--fresh-vm``) boots a machine per cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.agent.client import AgentClient
+from harness.errors import CleanupErrors, GuestUnreachable
+from harness.ports import Machine, Provider
+from harness.waiting import wait_until
+
+SNAPSHOT = "vmapp-clean"
+Timer = Callable[[str], AbstractContextManager[None]]
+
+
+@dataclass
+class Lease:
+    """A clean, ready machine checked out to one cell, with the agent in place."""
+
+    image: str
+    machine: Machine
+    agent: AgentClient
+    agent_version: str
+    how: str  # "booted" | "reverted"
+    pooled: bool
+    console_offset: int = 0
+
+    def console_text(self) -> bytes:
+        """What the serial console printed during this lease."""
+        try:
+            with self.machine.console_log.open("rb") as log:
+                log.seek(self.console_offset)
+                return log.read()
+        except OSError:
+            return b""
+
+
+@dataclass
+class _Idle:
+    machine: Machine
+    agent_version: str
+
+
+@dataclass
+class MachinePool:
+    provider: Provider
+    folder: Path
+    prefix: str  # e.g. vmapp-<run>-w1: every machine's name starts with it
+    reuse: bool = True
+    idle: dict[str, _Idle] = field(default_factory=dict)
+    _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def acquire(self, image: str, *, timer: Timer, console: Path, label: str = "",
+                ready_seconds: int | None = None) -> Lease:
+        """A clean machine of ``image``.  ``ready_seconds`` (a scenario's own readiness
+        deadline) asks for a machine of its own, booted for this cell and never pooled.
+        If a machine fails to come up, its console log is copied to ``console``."""
+        idle = self.idle.pop(image, None) if ready_seconds is None else None
+        if idle is None:
+            return self._boot(image, label, ready_seconds, timer, console)
+        with timer("revert"):
+            return self._revert(image, idle, console)
+
+    def _boot(self, image: str, label: str, ready_seconds: int | None, timer: Timer,
+              console: Path) -> Lease:
+        pooled = self.reuse and ready_seconds is None
+        name = f"{self.prefix}-{next(self._counter)}-{label or image}"[:80].rstrip("-")
+        with timer("image"):  # includes making the machine's definition (adding a box, ...)
+            machine = self.provider.create(image, name=name, folder=self.folder / name,
+                                           ready_seconds=ready_seconds)
+        try:
+            with timer("boot"):
+                machine.boot()
+            with timer("ready"):
+                agent = AgentClient(machine.connect, machine.guest, vm=machine.name)
+                machine.guest.wait_ready(agent.channel, machine.ready_seconds)
+                agent.install()
+                version = agent.version()
+                if pooled:  # no connection inside the snapshot: each revert opens its own
+                    agent.channel.close()
+                    machine.snapshot(SNAPSHOT)
+                    agent.reconnect()
+        except BaseException:
+            _give_up(machine, console)
+            raise
+        return Lease(image, machine, agent, version, "booted", pooled)
+
+    def _revert(self, image: str, idle: _Idle, console: Path) -> Lease:
+        machine = idle.machine
+        offset = machine.console_log.stat().st_size if machine.console_log.exists() else 0
+        try:
+            machine.revert(SNAPSHOT)
+            agent = wait_until(
+                lambda: AgentClient(machine.connect, machine.guest, vm=machine.name),
+                stage="revert", vm=machine.name, what="the guest to answer after the revert",
+                timeout=machine.ready_seconds, interval=0.25, retry_on=(GuestUnreachable,))
+            machine.guest.set_clock(agent.channel, time.time())
+        except BaseException:
+            _give_up(machine, console)
+            raise
+        return Lease(image, machine, agent, idle.agent_version, "reverted", True, offset)
+
+    def release(self, lease: Lease, *, keep: bool, healthy: bool) -> None:
+        """Give a machine back: kept ones leave the pool as they are; a healthy pooled one waits
+        for the next cell of its image; any other is destroyed (its cleanup errors raised)."""
+        try:
+            lease.agent.channel.close()
+        except GuestUnreachable:
+            healthy = False
+        if keep:
+            return
+        if lease.pooled and healthy and lease.image not in self.idle:
+            self.idle[lease.image] = _Idle(lease.machine, lease.agent_version)
+            return
+        remove(lease.machine)
+
+    def close(self) -> None:
+        """Destroy every idle machine, collecting every failure."""
+        failures: list[BaseException] = []
+        while self.idle:
+            _, idle = self.idle.popitem()
+            try:
+                remove(idle.machine)
+            except CleanupErrors as exc:
+                failures.extend(exc.failures)
+        if failures:
+            raise CleanupErrors(failures)
+
+
+def remove(machine: Machine) -> None:
+    """Destroy a machine and drop its folder (the folder goes even if destroying fails)."""
+    try:
+        if machine.started:
+            machine.destroy()
+    finally:
+        shutil.rmtree(machine.folder, ignore_errors=True)
+
+
+def _give_up(machine: Machine, console: Path) -> None:
+    """A machine that failed to come up goes, its console log kept for the report; the error
+    that made it fail is what counts, not a cleanup error after it."""
+    console.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        shutil.copyfile(machine.console_log, console)
+    with contextlib.suppress(CleanupErrors):
+        remove(machine)
