@@ -51,6 +51,17 @@ class Channel(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class AgentPoll:
+    """One look at the agent: the boot, whether it still works, its newest sequence number and
+    the status file of the goal state asked about (empty when there is none yet)."""
+
+    boot_id: str
+    busy: bool
+    mrseq: str
+    status: bytes
+
+
 class GuestOS(Protocol):
     """The guest system's side of the agent: the runner never spells an OS command itself."""
 
@@ -68,8 +79,8 @@ class GuestOS(Protocol):
     def start_agent(self, channel: Channel, goal: bytes, seq: int) -> None:
         """Store goal state ``seq`` and start applying it detached from the channel."""
 
-    def agent_busy(self, channel: Channel, seq: int) -> bool:
-        """True while the agent (or its resume at boot) is still working on ``seq``."""
+    def poll(self, channel: Channel, seq: int) -> AgentPoll:
+        """Where goal state ``seq`` stands, in one round trip."""
 
     def agent_journal(self, channel: Channel, seq: int) -> str:
         """What the OS logged of the agent's run of ``seq`` (for a crash report)."""
@@ -111,6 +122,9 @@ class Machine(Protocol):
         """Create and start the machine; returns once its channel can connect."""
 
     def connect(self) -> Channel: ...
+
+    def reboot(self) -> None:
+        """A clean reboot, asked of the guest; returns without waiting for it."""
 
     def power_off(self) -> None:
         """Pull the plug (no shutdown)."""

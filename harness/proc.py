@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from harness.errors import CommandError, HarnessError
 
@@ -113,3 +114,35 @@ def spawn(
             )
         except FileNotFoundError as exc:
             raise CommandError(stage="spawn", detail="executable not found", command=argv) from exc
+
+
+def capture(args: Sequence[str], *, stage: str, timeout: float | None = None,
+            input_bytes: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """Run a command to completion with binary input and output: (exit code, stdout, stderr).
+
+    A missing executable or a timeout is a :class:`CommandError`; any exit code is returned.
+    """
+    argv = tuple(str(a) for a in args)
+    _guard(argv)
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, input=input_bytes,
+                              stdin=None if input_bytes is not None else subprocess.DEVNULL,
+                              check=False)
+    except FileNotFoundError as exc:
+        raise CommandError(stage=stage, detail="executable not found", command=argv) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise CommandError(stage=stage, detail=f"timed out after {timeout}s",
+                           command=argv) from exc
+    return done.returncode, done.stdout, done.stderr
+
+
+def spawn_attached(args: Sequence[str], *, stdout: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start a background process that stays the caller's child (its pid is what the caller
+    follows); output to ``stdout``."""
+    argv = tuple(str(a) for a in args)
+    _guard(argv)
+    try:
+        return subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise CommandError(stage="spawn", detail="executable not found", command=argv) from exc

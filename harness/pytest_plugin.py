@@ -10,6 +10,7 @@ junit.xml, index.html) are written to ``reports/<run-id>/`` as with `vmapp run`.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +20,16 @@ import pytest
 
 from harness.errors import ConfigError, ConfigErrors, HarnessError
 from harness.report.junit import step_table
-from harness.report.results import CellResult, RunResult
+from harness.report.results import CellResult, read_results, write_results
 from harness.runner.cell import run_cell
-from harness.runner.context import KEEP_CHOICES, RunContext, RunOptions
+from harness.runner.context import KEEP_CHOICES, RunContext, RunOptions, claim_run_folder
 from harness.runner.pool import MachinePool
 from harness.runner.run import new_run, open_run, worker_pool, write_reports
 from harness.scenario.load import load_scenario
 from harness.scenario.model import Scenario
-from harness.settings import reports_dir
+from harness.settings import reports_dir, state_dir
+
+WORKERS = ".workers"  # where xdist workers leave their cells for the controller
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vmapp-accel", choices=("auto", "kvm", "tcg"), default="auto")
     group.addoption("--vmapp-retries", type=int, default=1,
                     help="retries of infrastructure errors, each in a fresh VM")
+    group.addoption("--vmapp-fresh-vm", action="store_true", default=False,
+                    help="boot a VM per cell instead of reverting one VM per image")
     parser.addini("vmapp_scenario_dirs", type="args", default=["scenarios"],
                   help="folders (relative to rootdir) whose *.yaml files are scenarios")
 
@@ -135,29 +140,48 @@ class InfrastructureProblem(CellProblem):
 
 
 class HarnessSession:
-    """Owns libvirt, Azurite and the run's reports for one pytest session."""
+    """Owns libvirt, Azurite, the machines and the run's reports for one pytest session.
+
+    With pytest-xdist (``-n N``) the controller names the run and writes the one report; each
+    worker has its own storage and machines (``w<N>`` in their names) under the run's state
+    folder, and leaves its cells in ``<report>/.workers/<worker>/results.json`` for it.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+        self.worker = str(workerinput.get("workerid", ""))  # "gw0" in an xdist worker
+        self.run_result = new_run(workerinput.get("vmapp_run_id"))
+        self.report_dir = reports_dir() / self.run_result.run_id
         self.stack = contextlib.ExitStack()
         self.ctx: RunContext | None = None
         self.pool: MachinePool | None = None
-        self.run_result: RunResult | None = None
-        self.started = 0.0
+        self.started = time.monotonic()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist controller: every worker works for this run, whose state folder the
+        controller owns (`vmapp gc` spares it while the controller lives)."""
+        claim_run_folder(self.run_folder)
+        node.workerinput["vmapp_run_id"] = self.run_result.run_id
+
+    @property
+    def run_folder(self) -> Path:
+        return state_dir() / "runs" / self.run_result.run_id
 
     def _context(self, image: str) -> RunContext:
         if self.ctx is not None:
             return self.ctx
         options = RunOptions(keep=self.config.getoption("vmapp_keep"),
                              accel=self.config.getoption("vmapp_accel"),
-                             retries=self.config.getoption("vmapp_retries"))
-        run = new_run()
-        report_dir = reports_dir() / run.run_id
-        report_dir.mkdir(parents=True, exist_ok=True)
-        self.started = time.monotonic()
-        self.ctx = self.stack.enter_context(open_run(run, report_dir, options, image))
-        self.pool = self.stack.enter_context(worker_pool(self.ctx, 1))
-        self.run_result = run
+                             retries=self.config.getoption("vmapp_retries"),
+                             fresh_vm=self.config.getoption("vmapp_fresh_vm"))
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        vm_root = self.run_folder / self.worker if self.worker else None
+        self.ctx = self.stack.enter_context(
+            open_run(self.run_result, self.report_dir, options, image, vm_root=vm_root))
+        number = int(self.worker.removeprefix("gw")) + 1 if self.worker else 1
+        self.pool = self.stack.enter_context(worker_pool(self.ctx, number))
         return self.ctx
 
     def run(self, scenario: Scenario, image: str) -> CellResult:
@@ -166,20 +190,36 @@ class HarnessSession:
         except HarnessError as exc:
             return CellResult(scenario=scenario.name, image=image, outcome="error",
                               message=str(exc))
-        assert self.pool is not None and self.run_result is not None
+        assert self.pool is not None
         cell = run_cell(ctx, self.pool, scenario, image)
         self.run_result.cells.append(cell)
         return cell
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.stack.close()
-        if self.ctx is None or self.run_result is None:
+        run = self.run_result
+        run.seconds = round(time.monotonic() - self.started, 1)
+        run.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        if self.worker:
+            if run.cells:
+                folder = self.report_dir / WORKERS / self.worker
+                folder.mkdir(parents=True, exist_ok=True)
+                write_results(run, folder)
             return
-        self.run_result.seconds = round(time.monotonic() - self.started, 1)
-        self.run_result.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        write_reports(self.run_result, self.ctx.report_dir)
+        parts = sorted((self.report_dir / WORKERS).glob("*/results.json"))
+        for part in parts:  # xdist: the workers' cells, in the order pytest collected them
+            worker = read_results(part)
+            run.cells += worker.cells
+            run.accel, run.accel_reason = worker.accel, worker.accel_reason
+        if parts:
+            order = {item.name: n for n, item in enumerate(session.items)}
+            run.cells.sort(key=lambda c: order.get(c.cell_id, len(order)))
+            shutil.rmtree(self.report_dir / WORKERS, ignore_errors=True)
+        if self.run_folder.is_dir() and not any(c.kept for c in run.cells):
+            shutil.rmtree(self.run_folder, ignore_errors=True)  # the workers' folders in it
+        if run.cells:
+            write_reports(run, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.ctx is not None:
-            terminalreporter.write_line(
-                f"vmapp report: {self.ctx.report_dir / 'index.html'}")
+        if (self.report_dir / "index.html").is_file():
+            terminalreporter.write_line(f"vmapp report: {self.report_dir / 'index.html'}")

@@ -4,7 +4,9 @@ Nothing here asserts a time; the numbers are for people comparing changes.
 1. the guest agent converging 1 app vs 5 apps (real /bin/sh, real HTTP downloads, temp root);
 2. the gallery model publishing and resolving a profile without link checks vs with real link
    checks against Azurite (what the service's storage round trips cost);
-3. loading and validating every scenario file (before any VM starts).
+3. loading and validating every scenario file (before any VM starts);
+4. on real VMs (tests/bench_cells.py; skipped with --no-vm): per-cell overhead of a cold Vagrant
+   cycle vs a snapshot revert, and a fixed subset's wall time serial vs parallel.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from harness.storage.blobs import BlobProbe, BlobStore, probe
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "unit" / "agent"))
 from agent_guest import AGENT, BlobServer  # a test helper, not a package
+
+from tests.bench_cells import vm_rows
 
 G = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g"
 
@@ -92,6 +96,8 @@ def main() -> None:
     load = timed(lambda: load_all(files))
     rows.append((f"load + validate {len(files)} scenario files",
                  f"{load * 1000:.0f} ms  ({load * 1000 / max(len(files), 1):.1f} ms per file)"))
+    if "--no-vm" not in sys.argv:
+        rows += vm_rows()
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:{width}}  {value}")

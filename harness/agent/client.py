@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import GuestUnreachable, InfrastructureError
-from harness.ports import Channel, GuestOS
+from harness.ports import AgentPoll, Channel, GuestOS
 from harness.waiting import Deadline, wait_until
 
 AGENT_SOURCE = Path(__file__).with_name("vmapp_agent.py")
@@ -77,6 +77,13 @@ class AgentClient:
     def install(self) -> None:
         self.guest.install_agent(self.channel, AGENT_SOURCE.read_bytes())
 
+    def warm_up(self, timeout: float) -> None:
+        """Apply an empty goal state (sequence number 0) once, before any cell: the agent then
+        has its resume-at-boot hook in place (under TCG a systemd reload is seconds) and the
+        machine looks like one whose extension has run before."""
+        self.apply({"sequenceNumber": 0, "os": self.guest.name, "options": {},
+                    "applications": []}, timeout=timeout)
+
     def version(self) -> str:
         """The agent's own version, from its ``capabilities`` command."""
         done = self.channel.run(self.guest.agent_command("capabilities"))
@@ -94,10 +101,10 @@ class AgentClient:
 
         def finished() -> bool:
             try:
-                current = self.boot_id()
-                if current != first_boot and current not in boots:
-                    boots.append(current)
-                return self._finished(seq)
+                poll = self.guest.poll(self.channel, seq)
+                if poll.boot_id != first_boot and poll.boot_id not in boots:
+                    boots.append(poll.boot_id)
+                return self._finished(seq, poll)
             except GuestUnreachable:
                 self.wait_for_guest(deadline)
                 on_reconnect(self.channel)
@@ -113,15 +120,14 @@ class AgentClient:
                           what="the guest to answer again", timeout=deadline.remaining(),
                           interval=2, vm=self.vm, retry_on=(GuestUnreachable,))
 
-    def _finished(self, seq: int) -> bool:
-        if self.guest.agent_busy(self.channel, seq):
+    def _finished(self, seq: int, poll: AgentPoll) -> bool:
+        if poll.busy:
             return False
-        mrseq = self.channel.run(f"cat {self.guest.extension_dir}/mrseq").text.strip()
-        if mrseq != str(seq):
+        if poll.mrseq != str(seq) or not poll.status:
             raise AgentCrashed(stage="agent apply", vm=self.vm,
                                detail=f"goal state {seq} produced no status:\n"
                                       f"{self.guest.agent_journal(self.channel, seq)}")
-        status = json.loads(self.channel.get(f"{self.guest.extension_dir}/status/{seq}.status"))
+        status = json.loads(poll.status)
         return bool(status[0]["status"]["status"] != "transitioning")
 
     def _outcome(self, seq: int, first_boot: str, observed: list[str]) -> Outcome:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
 from harness.report.results import CellResult
-from harness.runner.context import KEEP_CHOICES, RunOptions
+from harness.runner.context import KEEP_CHOICES, RunOptions, auto_workers, vcpus_per_vm
 from harness.runner.run import run_matrix
 from harness.scenario.load import load_all, scenario_files
 from harness.settings import REPO_ROOT
@@ -28,11 +29,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="auto = KVM only if a probe boot works")
     p.add_argument("--retries", type=int, default=1,
                    help="retries of infrastructure errors, each in a fresh VM (default 1)")
+    p.add_argument("--fresh-vm", action="store_true",
+                   help="boot a VM per cell instead of reverting one VM per image to a clean "
+                        "snapshot (the default)")
+    p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
+                   help="cells at once, each worker with VMs of its own (default: from cores "
+                        f"and memory, here {auto_workers()})")
     p.add_argument("-k", dest="select", default="",
                    help="only scenarios whose name contains this text")
     p.add_argument("-m", dest="marker", default="",
                    help="only scenarios carrying this marker (see each file's `markers`)")
     p.set_defaults(handler=handle)
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def _say(message: str, cell: CellResult | None) -> None:
@@ -55,8 +73,12 @@ def handle(args: argparse.Namespace) -> int:
     if not scenarios:
         print("vmapp: no scenarios selected", file=sys.stderr)
         return 2
-    options = RunOptions(keep=args.keep, accel=args.accel, retries=args.retries)
-    print(f"vmapp: {len(scenarios)} scenario(s)", flush=True)
+    workers = args.workers or auto_workers()
+    options = RunOptions(keep=args.keep, accel=args.accel, retries=args.retries,
+                         fresh_vm=args.fresh_vm, workers=workers, cpus=vcpus_per_vm(workers))
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # what CI sends on cancel: like Ctrl-C
+        signal.signal(signum, _interrupt)
+    print(f"vmapp: {len(scenarios)} scenario(s), {workers} worker(s)", flush=True)
     run, folder = run_matrix(scenarios, images=args.images, options=options, progress=_say)
     counts = run.counts()
     print()

@@ -7,12 +7,13 @@ from __future__ import annotations
 import shlex
 
 from harness.errors import InfrastructureError
-from harness.ports import Channel
+from harness.ports import AgentPoll, Channel
 
 LINUX_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerLinux"
 AGENT_PATH = "/usr/local/lib/vmapp/vmapp_agent.py"
 GOALS_DIR = "/var/lib/vmapp/goal-states"
 RESUME_UNIT = "vmapp-agent-resume.service"
+SEPARATOR = "@@vmapp-poll@@"
 
 
 class LinuxSystemd:
@@ -49,15 +50,30 @@ class LinuxSystemd:
         if started.exit_code != 0:
             raise InfrastructureError(stage="start agent", detail=started.error_text.strip())
 
-    def agent_busy(self, channel: Channel, seq: int) -> bool:
-        states = channel.run(f"systemctl is-active {self._unit(seq)} {RESUME_UNIT}").text
-        return any(state in ("active", "activating") for state in states.split())
+    def busy_command(self, seq: int) -> str:
+        """Shell that prints "busy" while the agent works on ``seq`` (or resumes at boot)."""
+        return (f"systemctl is-active {self._unit(seq)} {RESUME_UNIT} 2>/dev/null "
+                "| grep -qx -e active -e activating && echo busy")
+
+    def boot_id_command(self) -> str:
+        return "cat /proc/sys/kernel/random/boot_id"
+
+    def poll(self, channel: Channel, seq: int) -> AgentPoll:
+        parts = [self.boot_id_command(), self.busy_command(seq),
+                 f"cat {self.extension_dir}/mrseq", f"cat {self.extension_dir}/status/{seq}.status"]
+        done = channel.run(f" ; echo {SEPARATOR}; ".join(f"{{ {p}; }} 2>/dev/null" for p in parts))
+        fields = done.stdout.split(f"{SEPARATOR}\n".encode())
+        if len(fields) != len(parts):
+            raise InfrastructureError(stage="agent poll", detail=done.error_text.strip())
+        boot, busy, mrseq, status = fields
+        return AgentPoll(boot_id=boot.decode().strip(), busy=busy.strip() == b"busy",
+                         mrseq=mrseq.decode().strip(), status=status)
 
     def agent_journal(self, channel: Channel, seq: int) -> str:
         return channel.run(f"journalctl -u {self._unit(seq)} --no-pager -n 50").text
 
     def boot_id(self, channel: Channel) -> str:
-        return channel.run("cat /proc/sys/kernel/random/boot_id", sudo=False).text.strip()
+        return channel.run(self.boot_id_command(), sudo=False).text.strip()
 
     def wait_ready(self, channel: Channel, timeout: float) -> None:
         done = channel.run(f"timeout {int(timeout)} systemctl is-system-running --wait",

@@ -7,6 +7,7 @@ folder holding the Vagrantfile, the serial console log and a README on how to lo
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import re
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ import jinja2
 import libvirt
 
 from harness import proc
-from harness.errors import CleanupErrors, CommandError, InfrastructureError
+from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
 from harness.images.build import BuiltImage, ensure_image
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
@@ -139,6 +140,14 @@ class VagrantMachine:
             action(conn)
         finally:
             conn.close()
+
+    def reboot(self) -> None:
+        channel = self.connect()
+        try:
+            with contextlib.suppress(GuestUnreachable):  # it may drop before it returns
+                self.guest.request_reboot(channel)
+        finally:
+            channel.close()
 
     def power_off(self) -> None:
         self._libvirt(lambda conn: libvirtd.power(conn, self.name, "off"))

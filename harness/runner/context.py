@@ -27,6 +27,25 @@ class RunOptions:
     workers: int = 1  # cells at once, each worker with machines of its own
 
 
+GIB = 1024 ** 3
+MEMORY_PER_WORKER = 2 * GIB  # a 1 GiB guest's QEMU takes ~720 MB; leave the host room
+
+
+def auto_workers() -> int:
+    """Cells at once on this host: one per core, as memory allows (2 cores here: 2)."""
+    cores = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError):
+        memory = cores * MEMORY_PER_WORKER
+    return max(1, min(cores, memory // MEMORY_PER_WORKER))
+
+
+def vcpus_per_vm(workers: int) -> int:
+    """Split the cores between the workers' VMs (at least one each, at most two)."""
+    return max(1, min(2, (os.cpu_count() or 1) // workers))
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 

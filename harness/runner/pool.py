@@ -20,12 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.agent.client import AgentClient
-from harness.errors import CleanupErrors, GuestUnreachable
+from harness.errors import CleanupErrors, GuestUnreachable, HarnessError
 from harness.ports import Machine, Provider
 from harness.waiting import wait_until
 
 SNAPSHOT = "vmapp-clean"
 Timer = Callable[[str], AbstractContextManager[None]]
+
+
+class RunStopped(HarnessError):
+    """A cell asked for a machine after the run was stopped (Ctrl-C, SIGTERM)."""
 
 
 @dataclass
@@ -63,6 +67,8 @@ class MachinePool:
     prefix: str  # e.g. vmapp-<run>-w1: every machine's name starts with it
     reuse: bool = True
     idle: dict[str, _Idle] = field(default_factory=dict)
+    leased: dict[str, Machine] = field(default_factory=dict)  # name -> machine out to a cell
+    stopped: bool = False
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def acquire(self, image: str, *, timer: Timer, console: Path, label: str = "",
@@ -70,11 +76,16 @@ class MachinePool:
         """A clean machine of ``image``.  ``ready_seconds`` (a scenario's own readiness
         deadline) asks for a machine of its own, booted for this cell and never pooled.
         If a machine fails to come up, its console log is copied to ``console``."""
+        if self.stopped:
+            raise RunStopped("the run was stopped: no machine is started any more")
         idle = self.idle.pop(image, None) if ready_seconds is None else None
         if idle is None:
-            return self._boot(image, label, ready_seconds, timer, console)
-        with timer("revert"):
-            return self._revert(image, idle, console)
+            lease = self._boot(image, label, ready_seconds, timer, console)
+        else:
+            with timer("revert"):
+                lease = self._revert(image, idle, console)
+        self.leased[lease.machine.name] = lease.machine
+        return lease
 
     def _boot(self, image: str, label: str, ready_seconds: int | None, timer: Timer,
               console: Path) -> Lease:
@@ -91,6 +102,7 @@ class MachinePool:
                 machine.guest.wait_ready(agent.channel, machine.ready_seconds)
                 agent.install()
                 version = agent.version()
+                agent.warm_up(timeout=machine.ready_seconds)
                 if pooled:  # no connection inside the snapshot: each revert opens its own
                     agent.channel.close()
                     machine.snapshot(SNAPSHOT)
@@ -118,6 +130,7 @@ class MachinePool:
     def release(self, lease: Lease, *, keep: bool, healthy: bool) -> None:
         """Give a machine back: kept ones leave the pool as they are; a healthy pooled one waits
         for the next cell of its image; any other is destroyed (its cleanup errors raised)."""
+        self.leased.pop(lease.machine.name, None)
         try:
             lease.agent.channel.close()
         except GuestUnreachable:
@@ -131,11 +144,22 @@ class MachinePool:
 
     def close(self) -> None:
         """Destroy every idle machine, collecting every failure."""
+        self._remove_all([self.idle.popitem()[1].machine for _ in range(len(self.idle))])
+
+    def stop(self) -> None:
+        """The run is being stopped: no new machine, and every machine goes now, the ones
+        cells are using too (their cells then end with an error instead of running on)."""
+        self.stopped = True
+        self._remove_all([*self.leased.values(),
+                          *[self.idle.popitem()[1].machine for _ in range(len(self.idle))]])
+        self.leased.clear()
+
+    @staticmethod
+    def _remove_all(machines: list[Machine]) -> None:
         failures: list[BaseException] = []
-        while self.idle:
-            _, idle = self.idle.popitem()
+        for machine in machines:
             try:
-                remove(idle.machine)
+                remove(machine)
             except CleanupErrors as exc:
                 failures.extend(exc.failures)
         if failures:

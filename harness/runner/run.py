@@ -31,6 +31,7 @@ from harness.storage.azurite import Azurite
 from harness.storage.blobs import BlobStore
 
 Progress = Callable[[str, CellResult | None], None]
+STOP_SECONDS = 60  # how long a stopped run waits for each worker to notice
 Cell = tuple[Scenario, str]
 
 
@@ -65,15 +66,18 @@ def new_run(run_id: str | None = None) -> RunResult:
 
 @contextlib.contextmanager
 def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image: str | None,
-             progress: Progress = lambda _m, _c: None) -> Iterator[RunContext]:
+             progress: Progress = lambda _m, _c: None, *,
+             vm_root: Path | None = None) -> Iterator[RunContext]:
     """libvirt, the acceleration choice and the run's package storage; on the way out the run's
-    state folder goes, unless a VM was kept (its folder is where `vagrant ssh` works)."""
+    state folder (``vm_root``: by default the run's own, claimed here) goes, unless a VM was
+    kept (its folder is where `vagrant ssh` works)."""
     libvirtd.ensure_daemons()
     driver, run.accel_reason = choose_driver(options.accel, first_image, progress) \
         if first_image else ("qemu", "no cells")
     run.accel = "kvm" if driver == "kvm" else "tcg"
     progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
-    vm_root = claim_run_folder(state_dir() / "runs" / run.run_id)
+    vm_root = vm_root or claim_run_folder(state_dir() / "runs" / run.run_id)
+    vm_root.mkdir(parents=True, exist_ok=True)
     provider = VagrantProvider(run_id=run.run_id, driver=driver, cpus=options.cpus,
                                memory_mib=options.memory_mib)
     try:
@@ -88,10 +92,14 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
 
 
 @contextlib.contextmanager
-def worker_pool(ctx: RunContext, worker: int) -> Iterator[MachinePool]:
-    """One worker's machines; they all go when the worker is done, however it ends."""
+def worker_pool(ctx: RunContext, worker: int,
+                pools: list[MachinePool] | None = None) -> Iterator[MachinePool]:
+    """One worker's machines (listed in ``pools`` too, for stopping them from outside); they
+    all go when the worker is done, however it ends."""
     pool = MachinePool(ctx.provider, ctx.vm_root, ctx.machine_prefix(worker),
                        reuse=not ctx.options.fresh_vm)
+    if pools is not None:
+        pools.append(pool)
     try:
         yield pool
     finally:
@@ -125,7 +133,7 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
                       progress) as ctx:
             workers = max(1, min(options.workers, len(cells)))
             if workers == 1:
-                _work(ctx, 1, iter(cells), finished, progress, threading.Event())
+                _work(ctx, 1, iter(cells), finished, progress, threading.Event(), [])
             else:
                 _parallel(ctx, workers, cells, finished, progress)
     except KeyboardInterrupt:
@@ -140,9 +148,9 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
 
 def _work(ctx: RunContext, worker: int, cells: Iterator[Cell],
           finished: Callable[[CellResult], None], progress: Progress,
-          stop: threading.Event) -> None:
+          stop: threading.Event, pools: list[MachinePool]) -> None:
     """Run cells until there are none left (or the run is stopped), on this worker's machines."""
-    with worker_pool(ctx, worker) as pool:
+    with worker_pool(ctx, worker, pools) as pool:
         for scenario, image in cells:
             if stop.is_set():
                 return
@@ -165,6 +173,7 @@ def _parallel(ctx: RunContext, workers: int, cells: list[Cell],
         todo.put(cell)
     stop = threading.Event()
     errors: list[BaseException] = []
+    pools: list[MachinePool] = []
 
     def drain() -> Iterator[Cell]:
         while True:
@@ -175,7 +184,7 @@ def _parallel(ctx: RunContext, workers: int, cells: list[Cell],
 
     def work(worker: int) -> None:
         try:
-            _work(ctx, worker, drain(), finished, progress, stop)
+            _work(ctx, worker, drain(), finished, progress, stop, pools)
         except BaseException as exc:  # re-raised in the main thread
             errors.append(exc)
             stop.set()
@@ -190,9 +199,14 @@ def _parallel(ctx: RunContext, workers: int, cells: list[Cell],
                 thread.join(0.5)
     except KeyboardInterrupt:
         stop.set()
-        progress("stopping: the cells running now finish, no new cell starts", None)
+        progress("stopping: every machine goes now, no new cell starts", None)
+        for pool in pools:
+            try:
+                pool.stop()
+            except CleanupErrors as exc:
+                progress(f"cleanup: {exc}", None)
         for thread in threads:
-            thread.join()
+            thread.join(STOP_SECONDS)
         raise
     if errors:
         raise errors[0]

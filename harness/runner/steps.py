@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -108,8 +107,7 @@ def do_remove(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
 def do_reboot(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
     agent = cell.agent
     before = agent.boot_id()
-    with contextlib.suppress(GuestUnreachable):  # the connection may drop before it returns
-        cell.machine.guest.request_reboot(agent.channel)
+    cell.machine.reboot()
 
     def rebooted() -> bool:
         agent.reconnect()

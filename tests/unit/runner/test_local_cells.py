@@ -1,0 +1,67 @@
+"""The runner end to end with no VM: library scenarios through `run_cell` on local machines.
+
+A local machine is the host's own system as an overlay in private namespaces (real agent, real
+dpkg/tar/unzip, real Azurite, real testinfra checks); it reverts to a snapshot per cell as a
+pooled VM does.  The scenarios it cannot stand in for are listed with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.machines.local import LocalProvider
+from harness.runner.cell import run_cell
+from harness.runner.context import RunContext, RunOptions
+from harness.runner.pool import MachinePool
+from harness.scenario.load import load_scenario
+from harness.settings import REPO_ROOT
+from harness.storage.azurite import Azurite
+from harness.storage.blobs import BlobStore
+
+LIBRARY = REPO_ROOT / "scenarios"
+NEEDS_A_VM = {
+    "automatic-upgrade": "checks a systemd service, and no systemd runs in a local machine",
+    "reboot-last": "its install command reboots the system (systemctl reboot)",
+    "reboot-mid-deployment": "its install commands reboot the system (systemctl reboot)",
+    "deb-python": "`apt --fix-broken` may need the host's apt lists",
+    "deb-offline-dependency": "the host has jq and a reachable repository; the image has neither",
+}
+LOCAL = sorted(p.stem for p in LIBRARY.glob("*.yaml") if p.stem not in NEEDS_A_VM)
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunContext,
+                                                                          MachinePool]]:
+    root = tmp_path_factory.mktemp("local")
+    provider = LocalProvider(root)
+    with Azurite(root / "azurite") as azurite:
+        ctx = RunContext(run_id="local", report_dir=root / "reports", vm_root=root,
+                         store=BlobStore(azurite.account_url, azurite.account, azurite.key),
+                         storage_port=azurite.port, accel="none", provider=provider,
+                         options=RunOptions(retries=0))
+        pool = MachinePool(provider, root / "machines", "vmapp-local-w1")
+        yield ctx, pool
+        pool.close()
+
+
+@pytest.mark.parametrize("name", LOCAL)
+def test_library_scenario_passes_on_a_local_machine(local_run: tuple[RunContext, MachinePool],
+                                                    name: str) -> None:
+    ctx, pool = local_run
+    cell = run_cell(ctx, pool, load_scenario(LIBRARY / f"{name}.yaml"), "debian-12")
+    assert cell.outcome == "passed", cell.message
+    assert cell.machine in ("booted", "reverted", "")
+
+
+def test_every_scenario_left_out_still_exists() -> None:
+    missing = [name for name in NEEDS_A_VM if not (LIBRARY / f"{name}.yaml").is_file()]
+    assert not missing
+
+
+def test_the_host_is_untouched(local_run: tuple[RunContext, MachinePool]) -> None:
+    ctx, pool = local_run
+    run_cell(ctx, pool, load_scenario(LIBRARY / "tar-golang.yaml"), "debian-12")
+    assert not Path("/usr/local/go").exists()
