@@ -25,6 +25,7 @@ from harness.gallery.bodies import (
 from harness.gallery.errors import fail
 from harness.gallery.names import region_key
 from harness.gallery.replication import Publishing
+from harness.gallery.resources import ImageFeatures
 from harness.gallery.validation import OS_TYPES, check_uri
 
 DEF = "galleryImage.properties"
@@ -32,12 +33,19 @@ VER = "galleryImageVersion.properties"
 SECURITY_TYPES = ("ConfidentialVMSupported", "ConfidentialVM", "TrustedLaunchSupported",
                   "TrustedLaunch", "TrustedLaunchAndConfidentialVmSupported")
 PRIVATE_ONLY_SECURITY = ("ConfidentialVM", "TrustedLaunch")
+BOOLEAN = ("True", "False")
+DISK_CONTROLLERS = "DiskControllerTypes"
+# The features table of seed 003, in its order.  It spells the disk controller feature
+# "DiskControllerType"; ARM's name is "DiskControllerTypes": both are accepted.
 FEATURE_VALUES: dict[str, tuple[str, ...]] = {
-    "IsHibernateSupported": ("True", "False"),
-    "IsAcceleratedNetworkSupported": ("True", "False"),
-    "DiskControllerTypes": ("SCSI", "SCSI,NVMe", "NVMe,SCSI", "NVMe"),
+    "IsHibernateSupported": BOOLEAN,
+    "IsAcceleratedNetworkSupported": BOOLEAN,
+    DISK_CONTROLLERS: (),
     "SecurityType": SECURITY_TYPES,
 }
+FEATURE_ALIASES = {"diskcontrollertype": DISK_CONTROLLERS}
+# Seed 003: DiskControllerType is ["SCSI", "NVMe"] or ["SCSI"].
+CONTROLLER_SETS = (("SCSI",), ("SCSI", "NVMe"))
 IMMUTABLE_DEFINITION = ("identifier", "osType", "osState", "hyperVGeneration", "architecture",
                         "features", "eula", "privacyStatementUri", "purchasePlan", "disallowed")
 FULL_DISK_GB = 1024  # seed 004: any disk attached to the image must be <= 1 TB
@@ -52,26 +60,57 @@ class DefinitionFields:
     publisher: str
     offer: str
     sku: str
-    security_type: str | None
+    features: ImageFeatures
 
 
-def _features(props: Mapping[str, Any], generation: str) -> str | None:
-    security: str | None = None
+def _feature_name(item: Json, path: str, seen: set[str]) -> str:
+    name = req_str(item, "name", path)
+    canonical = FEATURE_ALIASES.get(name.lower(), name)
+    for known in FEATURE_VALUES:
+        if known.lower() == canonical.lower():
+            if known in seen:
+                raise fail("invalid_value", f"{path}.name", value=name,
+                           parameter=f"{path}.name", reason="the feature is already given")
+            seen.add(known)
+            return known
+    raise fail("invalid_value", f"{path}.name", value=name, parameter=f"{path}.name",
+               reason="expected one of " + ", ".join(FEATURE_VALUES))
+
+
+def _controllers(item: Json, path: str) -> tuple[str, ...]:
+    """``SCSI`` or ``SCSI, NVMe`` (any order, any case), in the seed's spelling."""
+    value = opt_str(item, "value", path) or ""
+    given = [part.strip().lower() for part in value.split(",")]
+    for allowed in CONTROLLER_SETS:
+        if sorted(given) == sorted(a.lower() for a in allowed):
+            return allowed
+    raise fail("invalid_value", f"{path}.value", value=value, parameter=f"{path}.value",
+               reason="expected " + " or ".join(", ".join(a) for a in CONTROLLER_SETS))
+
+
+def _features(props: Mapping[str, Any], generation: str) -> ImageFeatures:
+    values: dict[str, str | None] = {}
+    controllers = ImageFeatures().disk_controllers
+    seen: set[str] = set()
     for index, item in enumerate(opt_list(props, "features", DEF)):
         path = f"{DEF}.features[{index}]"
         if not isinstance(item, dict):
             raise fail("invalid_value", path, value=item, parameter=path,
                        reason="expected an object")
-        name = req_str(item, "name", path)
-        allowed = FEATURE_VALUES.get(name)
-        value = one_of(item, "value", path, allowed) if allowed else opt_str(item, "value", path)
-        if name == "SecurityType":
-            security = value
+        name = _feature_name(item, path, seen)
+        if name == DISK_CONTROLLERS:
+            controllers = _controllers(item, path)
+        else:
+            values[name] = one_of(item, "value", path, FEATURE_VALUES[name])
+    security = values.get("SecurityType")
     if security and generation != "V2":  # every SecurityType is a Gen2 image (seed 003)
         raise fail("invalid_value", f"{DEF}.hyperVGeneration", value=generation,
                    parameter=f"{DEF}.hyperVGeneration",
                    reason=f"SecurityType '{security}' requires hyperVGeneration V2")
-    return security
+    return ImageFeatures(security_type=security,
+                         hibernate=values.get("IsHibernateSupported") == "True",
+                         accelerated_network=values.get("IsAcceleratedNetworkSupported") == "True",
+                         disk_controllers=controllers)
 
 
 def _recommended(props: Mapping[str, Any]) -> None:
@@ -109,8 +148,8 @@ def parse_definition(body: Mapping[str, Any]) -> DefinitionFields:
     for key in ("eula", "privacyStatementUri", "releaseNoteUri"):
         check_uri(props, key, DEF)
     _recommended(props)
-    security = _features(props, generation)
-    return DefinitionFields(os_type, os_state, generation, publisher, offer, sku, security)
+    return DefinitionFields(os_type, os_state, generation, publisher, offer, sku,
+                            _features(props, generation))
 
 
 def _canonical(value: Any) -> Any:

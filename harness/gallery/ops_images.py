@@ -39,9 +39,10 @@ def put_image(core: Core, route: Route, body: Json, operation: str) -> tuple[int
     core.not_deleting(existing, operation)
     location = core.location(body, TYPES["image"])
     fields = parse_definition(body)
-    if fields.security_type in PRIVATE_ONLY_SECURITY and gallery.permissions != PRIVATE:
+    security = fields.features.security_type
+    if security in PRIVATE_ONLY_SECURITY and gallery.permissions != PRIVATE:
         raise fail("security_type_private_only", "galleryImage.properties.features",
-                   security_type=fields.security_type, gallery=gallery.name,
+                   security_type=security, gallery=gallery.name,
                    permissions=gallery.permissions)
     base = core.base_fields(route, body, location, existing)
     if existing is not None:
@@ -62,7 +63,7 @@ def put_image(core: Core, route: Route, body: Json, operation: str) -> tuple[int
     image = ImageDefinition(
         **base, os_type=fields.os_type, os_state=fields.os_state,
         hyper_v_generation=fields.hyper_v_generation, publisher=fields.publisher,
-        offer=fields.offer, sku=fields.sku, security_type=fields.security_type)
+        offer=fields.offer, sku=fields.sku, features=fields.features)
     core.resources[image.key] = image
     return (200 if existing else 201), render(image)
 

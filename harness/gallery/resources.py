@@ -70,6 +70,16 @@ class ApplicationVersion(Resource):
     allow_replicated_location_deletion: bool = True
 
 
+@dataclass(frozen=True)
+class ImageFeatures:
+    """An image definition's ``features`` (seed 003): what VMs built from it may use."""
+
+    security_type: str | None = None
+    hibernate: bool = False
+    accelerated_network: bool = False
+    disk_controllers: tuple[str, ...] = ("SCSI",)
+
+
 @dataclass(kw_only=True)
 class ImageDefinition(Resource):
     os_type: str
@@ -78,7 +88,7 @@ class ImageDefinition(Resource):
     publisher: str
     offer: str
     sku: str
-    security_type: str | None = None
+    features: ImageFeatures = field(default_factory=ImageFeatures)
 
 
 @dataclass(kw_only=True)
