@@ -155,6 +155,9 @@ HARNESS_ROWS: tuple[Row, ...] = (
     Row("disk_too_big", "InvalidParameter", 400,
         "The disk '{disk}' is {size} GB; disks of {mode} replicated image versions must be at "
         "most {limit} GB."),
+    Row("zrs_without_zones", "InvalidParameter", 400,
+        "Standard_ZRS can only be chosen for regions with Availability Zones; region '{region}' "
+        "has none."),
     Row("shallow_regions", "InvalidParameter", 400,
         "Shallow replication only supports the source region {location} as target region."),
     Row("sharing_disabled", "OperationNotAllowed", 400,
