@@ -179,6 +179,16 @@ HARNESS_ROWS: tuple[Row, ...] = (
     Row("os_profile_required", "InvalidParameter", 400,
         "Required parameter 'osProfile' is missing (null). The generalized image {image} needs "
         "one."),
+    Row("image_swap_mismatch", "InvalidParameter", 400,
+        "The scale set image reference can only change to an image with the same OS type, "
+        "Hyper-V generation and data disk layout: {image} has {what} {new}, the current image "
+        "{old}."),
+    Row("security_type_not_allowed", "InvalidParameter", 400,
+        "The gallery image {image} allows VMs of security type {allowed} only; the VM asks for "
+        "{security}."),
+    Row("flexible_other_tenant", "OperationNotAllowed", 400,
+        "You can't currently create a Flexible virtual machine scale set from an image shared "
+        "by another tenant."),
     Row("invalid_reference", "InvalidParameter", 400,
         "The value '{value}' of parameter '{parameter}' is not a valid {what} resource id."),
     Row("access_denied", "AuthorizationFailed", 403,

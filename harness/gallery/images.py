@@ -176,6 +176,7 @@ class VersionFields:
     shallow: bool
     storage_profile: Json
     allow_replicated_location_deletion: bool
+    data_disk_luns: tuple[int, ...]
 
 
 def _disks(storage: Json) -> list[tuple[str, Json]]:
@@ -200,7 +201,14 @@ def parse_image_version(body: Mapping[str, Any], location: str,
         parameter = f"{VER}.storageProfile.source.id"
         raise fail("missing_parameter", parameter, parameter=parameter)
     limit = SHALLOW_DISK_GB if mode == "Shallow" else FULL_DISK_GB
+    luns = []
     for name, disk in disks:
+        if name != "osDiskImage":
+            lun = opt_int(disk, "lun", f"{VER}.storageProfile.{name}")
+            if lun is None:
+                parameter = f"{VER}.storageProfile.{name}.lun"
+                raise fail("missing_parameter", parameter, parameter=parameter)
+            luns.append(lun)
         size = opt_int(disk, "sizeInGB", f"{VER}.storageProfile.{name}")
         if size is not None and size > limit:
             raise fail("disk_too_big", f"{VER}.storageProfile.{name}.sizeInGB", disk=name,
@@ -210,7 +218,7 @@ def parse_image_version(body: Mapping[str, Any], location: str,
                    location=location)
     safety = obj(props, "safetyProfile", VER)
     allow = opt_bool(safety, "allowDeletionOfReplicatedLocations", f"{VER}.safetyProfile")
-    return VersionFields(mode == "Shallow", storage, allow is not False)
+    return VersionFields(mode == "Shallow", storage, allow is not False, tuple(sorted(luns)))
 
 
 def check_image_version_update(old: VersionFields, new: VersionFields) -> None:

@@ -108,6 +108,7 @@ def put_image_version(core: Core, route: Route, body: Json, operation: str) -> t
         **core.base_fields(route, body, location, existing), number=number,
         publishing=publishing, replication=replication, shallow=fields.shallow,
         allow_replicated_location_deletion=fields.allow_replicated_location_deletion,
+        data_disk_luns=fields.data_disk_luns,
         provisioning=("Updating" if existing else "Creating") if pending else "Succeeded",
     )
     core.resources[version.key] = version

@@ -98,6 +98,27 @@ class ImageVersion(Resource):
     replication: dict[str, RegionReplication]
     shallow: bool = False
     allow_replicated_location_deletion: bool = True
+    data_disk_luns: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """A gallery image reference resolved to the image version a VM boots."""
+
+    reference: str  # as written: a version id, ``.../versions/latest`` or a definition id
+    definition_id: str
+    version: str  # the version it got (for ``latest``, the one latest meant then and there)
+    version_id: str
+    pinned: bool  # the reference named this version (not ``latest``)
+    os_type: str
+    os_state: str
+    hyper_v_generation: str
+    features: ImageFeatures
+    data_disk_luns: tuple[int, ...]
+    end_of_life: datetime | None  # the version's, else its definition's; informational
+
+    def as_json(self) -> Json:
+        return {"id": self.reference, "exactVersion": self.version}
 
 
 @dataclass(frozen=True)
@@ -158,8 +179,9 @@ class ResolvedApplication:
 
 @dataclass(kw_only=True)
 class Machine(Resource):
-    """A VM or scale set: what matters here is its OS and its application profile."""
+    """A VM or scale set: what matters here is its OS, its image and its application profile."""
 
     os_type: str | None
     applications: list[AppEntry] = field(default_factory=list)
     resolved: list[ResolvedApplication] = field(default_factory=list)
+    image: ResolvedImage | None = None  # the gallery image it boots, when it names one

@@ -23,8 +23,8 @@ from harness.gallery.names import region_key
 from harness.gallery.profiles import parse_entries
 from harness.gallery.regions import DEFAULT_RESTRICTED
 from harness.gallery.render import render
-from harness.gallery.resolve import resolve_entry
-from harness.gallery.resources import AppEntry, Machine, ResolvedApplication
+from harness.gallery.resolve import resolve_entry, resolve_image
+from harness.gallery.resources import AppEntry, Machine, ResolvedApplication, ResolvedImage
 from harness.gallery.routes import Route, parse_path, strip_path
 
 GALLERY_KINDS = ("gallery", "application", "applicationVersion", "image", "imageVersion")
@@ -153,6 +153,29 @@ class GalleryService:
         if machine is None:
             raise KeyError(machine_id)
         return list(machine.resolved)
+
+    def deployed_image(self, machine_id: str) -> ResolvedImage | None:
+        """The gallery image version a VM or scale set accepted by PUT boots (None: no gallery
+        image); for ``latest`` the version it meant then."""
+        machine = self.core.find_as(machine_id, Machine)
+        if machine is None:
+            raise KeyError(machine_id)
+        return machine.image
+
+    def resolve_image(self, reference: str, *, region: str,
+                      caller: str | None = None) -> ResolvedImage:
+        """The image version a gallery image reference (version id, ``.../versions/latest``
+        or definition id) means in ``region``, with the seeds' image errors."""
+        route = parse_path(reference)
+        try:
+            found = resolve_image(self.core, reference, region=region,
+                                  caller=caller or (route.subscription if route else ""))
+            if found is None:
+                raise fail("invalid_reference", value=reference, parameter="reference",
+                           what="gallery image")
+            return found
+        except ServiceError as error:
+            raise error.worded(self.core.wording) from None
 
     def latest_version(self, definition_id: str, region: str | None = None) -> str | None:
         """The name of the latest version of an application or image definition."""
