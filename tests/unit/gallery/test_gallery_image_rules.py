@@ -276,3 +276,120 @@ def test_flexible_scale_set_from_another_tenants_image_is_refused(
                                                            orchestrationMode="Uniform")), 201)
     ok(svc.request("PUT", vm_id("vm", OTHER), machine(shared)), 201)
     ok(svc.request("PUT", vm_id("own", SUB, VMSS), flexible), 201)
+
+
+# -- what the image's features let a VM use (seed 003 features table) --------------------------
+
+FEATURE_TEXT = ("The gallery image {image} does not support {what}: its image definition does "
+                "not set {feature}.")
+
+
+@pytest.mark.parametrize("props,what,feature,enable", [
+    ({"additionalCapabilities": {"hibernationEnabled": True}}, "hibernation",
+     "IsHibernateSupported=True", {"IsHibernateSupported": "True"}),
+    ({"networkProfile": {"networkInterfaceConfigurations": [
+        {"name": "nic", "properties": {"enableAcceleratedNetworking": True}}]}},
+     "accelerated networking", "IsAcceleratedNetworkSupported=True",
+     {"IsAcceleratedNetworkSupported": "True"}),
+    ({"storageProfile": {"diskControllerType": "NVMe"}}, "the NVMe disk controller",
+     "DiskControllerTypes=SCSI, NVMe", {"DiskControllerTypes": "SCSI, NVMe"}),
+])
+def test_vm_features_need_the_image_feature(gallery: GalleryService, props: dict[str, Any],
+                                            what: str, feature: str,
+                                            enable: dict[str, str]) -> None:
+    plain = define(gallery, "plain")
+    with_feature = define(gallery, "featured", features=features(**enable))
+    for kind in ("virtualMachines", VMSS):
+        body = machine(plain, kind=kind)
+        holder = body["properties"]
+        if kind == VMSS and "additionalCapabilities" not in props:
+            holder = holder["virtualMachineProfile"]
+        for key, value in props.items():
+            holder[key] = {**holder.get(key, {}), **value}
+        assert error(gallery.request("PUT", vm_id(kind=kind), body)) == (
+            400, "InvalidParameter", FEATURE_TEXT.format(image=plain, what=what,
+                                                         feature=feature))
+        storage = body["properties"].get("virtualMachineProfile", body["properties"])[
+            "storageProfile"]
+        storage["imageReference"]["id"] = with_feature
+        ok(gallery.request("PUT", vm_id(kind=kind), body), 201)
+
+
+def test_features_off_ask_for_nothing(gallery: GalleryService) -> None:
+    plain = define(gallery)
+    body = machine(plain, additionalCapabilities={"hibernationEnabled": False})
+    body["properties"]["storageProfile"]["diskControllerType"] = "SCSI"
+    ok(gallery.request("PUT", vm_id(), body), 201)
+
+
+def test_disallowed_os_disk_type(gallery: GalleryService) -> None:
+    image = define(gallery, disallowed={"diskTypes": ["Standard_LRS"]})
+    body = machine(image)
+    body["properties"]["storageProfile"]["osDisk"] = {
+        "createOption": "FromImage", "managedDisk": {"storageAccountType": "standard_lrs"}}
+    assert error(gallery.request("PUT", vm_id(), body)) == (
+        400, "InvalidParameter", f"The gallery image {image} disallows OS disks of type "
+        "standard_lrs (disallowed.diskTypes: Standard_LRS).")
+    body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["storageAccountType"] = (
+        "Premium_LRS")
+    ok(gallery.request("PUT", vm_id(), body), 201)
+
+
+def test_disallowed_disk_types_must_be_a_list_of_strings(gallery: GalleryService) -> None:
+    assert error(gallery.request("PUT", image_id(), image_body(
+        disallowed={"diskTypes": "Standard_LRS"})))[2] == (
+        f"The value 'Standard_LRS' of parameter '{DEF}.disallowed.diskTypes' is not valid: "
+        "expected an array.")
+    assert error(gallery.request("PUT", image_id(), image_body(
+        disallowed={"diskTypes": [1]})))[2] == (
+        f"The value '1' of parameter '{DEF}.disallowed.diskTypes[0]' is not valid: expected "
+        "a string.")
+
+
+# -- scale sets from gallery images: up to 1,000 instances (seed 004) --------------------------
+
+def test_scale_set_from_a_gallery_image_has_at_most_1000_instances(
+        gallery: GalleryService) -> None:
+    image = define(gallery)
+    body = machine(image, kind=VMSS)
+    body["sku"] = {"name": "Standard_D2s_v3", "capacity": 1001}
+    assert error(gallery.request("PUT", vm_id("ss", kind=VMSS), body)) == (
+        400, "InvalidParameter", "The value '1001' of parameter 'sku.capacity' is not valid: "
+        "a scale set can deploy up to 1,000 VM instances from an Azure Compute Gallery image.")
+    body["sku"]["capacity"] = 1000
+    ok(gallery.request("PUT", vm_id("ss", kind=VMSS), body), 201)
+
+
+# -- end of life is informational (seed 003) ---------------------------------------------------
+
+def test_vms_deploy_versions_and_definitions_past_end_of_life(gallery: GalleryService) -> None:
+    image = define(gallery, versions=(), endOfLifeDate="2000-01-01")
+    ok(gallery.request("PUT", f"{image}/versions/1.0.0", image_version_body(
+        endOfLifeDate="2001-01-01")), 201)
+    ok(gallery.request("PUT", vm_id(), machine(f"{image}/versions/1.0.0")), 201)
+    ok(gallery.request("PUT", vm_id("latest"), machine(image)), 201)
+    resolved = gallery.deployed_image(vm_id())
+    assert resolved is not None and resolved.end_of_life is not None
+    assert resolved.end_of_life.year == 2001
+    latest = gallery.deployed_image(vm_id("latest"))
+    assert latest is not None and latest.end_of_life is not None
+
+
+def test_definition_end_of_life_is_the_versions_default(gallery: GalleryService) -> None:
+    image = define(gallery, endOfLifeDate="2000-01-01")
+    ok(gallery.request("PUT", vm_id(), machine(image)), 201)
+    resolved = gallery.deployed_image(vm_id())
+    assert resolved is not None and resolved.end_of_life is not None
+    assert resolved.end_of_life.year == 2000
+
+
+# -- no replication across clouds (seed 003 FAQ) -----------------------------------------------
+
+@pytest.mark.parametrize("region", ["usgovvirginia", "chinaeast2", "germanycentral"])
+def test_other_clouds_are_not_target_regions(gallery: GalleryService, region: str) -> None:
+    define(gallery, versions=())
+    answer = gallery.request("PUT", f"{image_id()}/versions/1.0.0", image_version_body(
+        targetRegions=regions("eastus", region)))
+    assert error(answer) == (400, "LocationNotAvailableForResourceType",
+                             f"The provided location '{region}' is not available for resource "
+                             "type 'Microsoft.Compute/galleries/images/versions'.")
