@@ -186,6 +186,12 @@ HARNESS_ROWS: tuple[Row, ...] = (
     Row("security_type_not_allowed", "InvalidParameter", 400,
         "The gallery image {image} allows VMs of security type {allowed} only; the VM asks for "
         "{security}."),
+    Row("feature_unsupported", "InvalidParameter", 400,
+        "The gallery image {image} does not support {what}: its image definition does not set "
+        "{feature}."),
+    Row("disk_type_disallowed", "InvalidParameter", 400,
+        "The gallery image {image} disallows OS disks of type {disk_type} (disallowed.diskTypes: "
+        "{disallowed})."),
     Row("flexible_other_tenant", "OperationNotAllowed", 400,
         "You can't currently create a Flexible virtual machine scale set from an image shared "
         "by another tenant."),

@@ -88,6 +88,16 @@ def _controllers(item: Json, path: str) -> tuple[str, ...]:
                reason="expected " + " or ".join(", ".join(a) for a in CONTROLLER_SETS))
 
 
+def _disallowed(props: Mapping[str, Any]) -> tuple[str, ...]:
+    path = f"{DEF}.disallowed"
+    types = opt_list(obj(props, "disallowed", DEF), "diskTypes", path)
+    for index, item in enumerate(types):
+        if not isinstance(item, str):
+            raise fail("invalid_value", f"{path}.diskTypes[{index}]", value=item,
+                       parameter=f"{path}.diskTypes[{index}]", reason="expected a string")
+    return tuple(types)
+
+
 def _features(props: Mapping[str, Any], generation: str) -> ImageFeatures:
     values: dict[str, str | None] = {}
     controllers = ImageFeatures().disk_controllers
@@ -110,7 +120,7 @@ def _features(props: Mapping[str, Any], generation: str) -> ImageFeatures:
     return ImageFeatures(security_type=security,
                          hibernate=values.get("IsHibernateSupported") == "True",
                          accelerated_network=values.get("IsAcceleratedNetworkSupported") == "True",
-                         disk_controllers=controllers)
+                         disk_controllers=controllers, disallowed_disk_types=_disallowed(props))
 
 
 def _recommended(props: Mapping[str, Any]) -> None:

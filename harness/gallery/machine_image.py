@@ -8,12 +8,17 @@ readable, replicated to the region):
    (seed 003: "as long as the OS type, Hyper-V generation, and the data disk layout matches");
 3. the VM's security type is one the image's ``SecurityType`` feature allows (no feature: a
    standard VM only);
-4. a Flexible scale set cannot use an image shared by another tenant (seed 004).
+4. hibernation, accelerated networking and the NVMe disk controller need the image's
+   ``IsHibernateSupported``, ``IsAcceleratedNetworkSupported`` and ``DiskControllerTypes``
+   features ("Create VMs with ..."), and the OS disk type is not in ``disallowed.diskTypes``;
+5. a scale set has at most 1,000 instances (seed 004: "you can deploy up to a 1,000 VM
+   instances in a scale set"), and a Flexible one cannot use an image shared by another tenant
+   (seed 004).
 """
 
 from __future__ import annotations
 
-from harness.gallery.bodies import Json, obj, one_of, opt_str
+from harness.gallery.bodies import Json, obj, one_of, opt_bool, opt_int, opt_list, opt_str
 from harness.gallery.core import Core
 from harness.gallery.errors import fail
 from harness.gallery.resolve import resolve_image
@@ -30,6 +35,7 @@ VM_SECURITY: dict[str | None, tuple[str, ...]] = {
     "TrustedLaunchAndConfidentialVmSupported": (STANDARD, TRUSTED, CONFIDENTIAL),
 }
 REFERENCE = "properties.storageProfile.imageReference"
+MAX_INSTANCES = 1000
 
 
 def _os_state(image: ResolvedImage, profile: Json) -> None:
@@ -65,8 +71,51 @@ def _security(image: ResolvedImage, profile: Json) -> None:
                    image=image.reference, allowed=", ".join(allowed), security=asked)
 
 
-def _tenant_of_flexible(core: Core, image: ResolvedImage, props: Json, caller: str,
-                        tenant: str | None) -> None:
+def _unsupported(image: ResolvedImage, what: str, feature: str) -> None:
+    raise fail("feature_unsupported", "properties", image=image.reference, what=what,
+               feature=feature)
+
+
+def _features(image: ResolvedImage, props: Json, profile: Json) -> None:
+    features = image.features
+    capabilities = obj(props, "additionalCapabilities", "properties")
+    if (opt_bool(capabilities, "hibernationEnabled", "properties.additionalCapabilities")
+            and not features.hibernate):
+        _unsupported(image, "hibernation", "IsHibernateSupported=True")
+    network = obj(profile, "networkProfile", "properties")
+    path = "properties.networkProfile.networkInterfaceConfigurations"
+    for index, nic in enumerate(opt_list(network, "networkInterfaceConfigurations",
+                                         "properties.networkProfile")):
+        if not isinstance(nic, dict):
+            raise fail("invalid_value", f"{path}[{index}]", value=nic,
+                       parameter=f"{path}[{index}]", reason="expected an object")
+        nic_props = obj(nic, "properties", f"{path}[{index}]")
+        if (opt_bool(nic_props, "enableAcceleratedNetworking", f"{path}[{index}].properties")
+                and not features.accelerated_network):
+            _unsupported(image, "accelerated networking", "IsAcceleratedNetworkSupported=True")
+    storage = obj(profile, "storageProfile", "properties")
+    controller = one_of(storage, "diskControllerType", "properties.storageProfile",
+                        ("SCSI", "NVMe"))
+    if controller is not None and controller not in features.disk_controllers:
+        _unsupported(image, "the NVMe disk controller", "DiskControllerTypes=SCSI, NVMe")
+    disk = obj(obj(storage, "osDisk", "properties.storageProfile"), "managedDisk",
+               "properties.storageProfile.osDisk")
+    disk_type = opt_str(disk, "storageAccountType",
+                        "properties.storageProfile.osDisk.managedDisk")
+    if disk_type and disk_type.lower() in (d.lower() for d in features.disallowed_disk_types):
+        raise fail("disk_type_disallowed", "properties.storageProfile.osDisk.managedDisk",
+                   image=image.reference, disk_type=disk_type,
+                   disallowed=", ".join(features.disallowed_disk_types))
+
+
+def _scale_set(core: Core, image: ResolvedImage, body: Json, caller: str,
+               tenant: str | None) -> None:
+    capacity = opt_int(obj(body, "sku", "resource"), "capacity", "sku")
+    if capacity is not None and capacity > MAX_INSTANCES:
+        raise fail("invalid_value", "sku.capacity", value=capacity, parameter="sku.capacity",
+                   reason="a scale set can deploy up to 1,000 VM instances from an Azure "
+                   "Compute Gallery image")
+    props = obj(body, "properties", "properties")
     mode = one_of(props, "orchestrationMode", "properties", ("Uniform", "Flexible"))
     if mode != "Flexible":
         return
@@ -78,12 +127,12 @@ def _tenant_of_flexible(core: Core, image: ResolvedImage, props: Json, caller: s
         raise fail("flexible_other_tenant", f"{REFERENCE}.id")
 
 
-def check_machine_image(core: Core, props: Json, profile: Json, *, region: str, caller: str,
+def check_machine_image(core: Core, body: Json, profile: Json, *, region: str, caller: str,
                         tenant: str | None, before: ResolvedImage | None,
                         scale_set: bool) -> ResolvedImage | None:
-    """Resolves and checks the gallery image a VM (``props``; a scale set's model is
-    ``profile``) boots; None when it names no gallery image.  ``before``: the image the scale
-    set or VM booted until now."""
+    """Resolves and checks the gallery image a VM or scale set (``body``; its model is
+    ``profile``) boots; None when it names no gallery image.  ``before``: the image it booted
+    until now."""
     storage = obj(profile, "storageProfile", "properties")
     reference = obj(storage, "imageReference", "properties.storageProfile")
     image_id = opt_str(reference, "id", REFERENCE)
@@ -97,6 +146,7 @@ def check_machine_image(core: Core, props: Json, profile: Json, *, region: str, 
     if scale_set and before is not None:
         _swap(image, before)
     _security(image, profile)
+    _features(image, obj(body, "properties", "properties"), profile)
     if scale_set:
-        _tenant_of_flexible(core, image, props, caller, tenant)
+        _scale_set(core, image, body, caller, tenant)
     return image

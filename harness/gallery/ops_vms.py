@@ -46,7 +46,7 @@ def put_machine(core: Core, route: Route, body: Json, operation: str, caller: st
     if existing is not None:
         check_location_update(existing.location, location)
     profile = machine_profile(route, body)
-    image = check_machine_image(core, obj(body, "properties", "properties"), profile,
+    image = check_machine_image(core, body, profile,
                                 region=location, caller=caller, tenant=tenant,
                                 before=existing.image if existing else None,
                                 scale_set=route.kind == "vmss")

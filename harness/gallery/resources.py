@@ -72,12 +72,14 @@ class ApplicationVersion(Resource):
 
 @dataclass(frozen=True)
 class ImageFeatures:
-    """An image definition's ``features`` (seed 003): what VMs built from it may use."""
+    """What VMs built from an image definition may use (seed 003): its ``features`` and its
+    disallowed disk types."""
 
     security_type: str | None = None
     hibernate: bool = False
     accelerated_network: bool = False
     disk_controllers: tuple[str, ...] = ("SCSI",)
+    disallowed_disk_types: tuple[str, ...] = ()  # ``disallowed.diskTypes``: not for OS disks
 
 
 @dataclass(kw_only=True)
