@@ -192,6 +192,18 @@ HARNESS_ROWS: tuple[Row, ...] = (
     Row("disk_type_disallowed", "InvalidParameter", 400,
         "The gallery image {image} disallows OS disks of type {disk_type} (disallowed.diskTypes: "
         "{disallowed})."),
+    Row("source_kind_mismatch", "InvalidParameter", 400,
+        "Image definition {definition} holds image versions of {what} {expected}; the source "
+        "{source} is {actual}."),
+    Row("source_location", "InvalidParameter", 400,
+        "The source {source} is in {source_location}; the image version is created in "
+        "{location} and its source must be in the same location."),
+    Row("nvme_capture", "InvalidParameter", 400,
+        "NVMe VMs and disks can only be captured in image definitions that are tagged to be "
+        "supporting NVMe."),
+    Row("accelerated_capture", "InvalidParameter", 400,
+        "Image definition {definition} sets IsAcceleratedNetworkSupported=True: capturing VMs "
+        "that don't support accelerated networking is not supported."),
     Row("flexible_other_tenant", "OperationNotAllowed", 400,
         "You can't currently create a Flexible virtual machine scale set from an image shared "
         "by another tenant."),

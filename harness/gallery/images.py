@@ -206,6 +206,11 @@ def parse_image_version(body: Mapping[str, Any], location: str,
     storage = obj(props, "storageProfile", VER)
     source = obj(storage, "source", f"{VER}.storageProfile")
     disks = _disks(storage)
+    for name, disk in disks:  # a VHD (uri) comes with its storage account (seed 003)
+        disk_source = obj(disk, "source", f"{VER}.storageProfile.{name}")
+        if disk_source.get("uri") and not disk_source.get("storageAccountId"):
+            parameter = f"{VER}.storageProfile.{name}.source.storageAccountId"
+            raise fail("missing_parameter", parameter, parameter=parameter)
     os_source = obj(disks[0][1], "source", f"{VER}.storageProfile.osDiskImage")
     if not (source.get("id") or source.get("virtualMachineId") or os_source):
         parameter = f"{VER}.storageProfile.source.id"

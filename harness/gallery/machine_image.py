@@ -76,28 +76,40 @@ def _unsupported(image: ResolvedImage, what: str, feature: str) -> None:
                feature=feature)
 
 
-def _features(image: ResolvedImage, props: Json, profile: Json) -> None:
-    features = image.features
-    capabilities = obj(props, "additionalCapabilities", "properties")
-    if (opt_bool(capabilities, "hibernationEnabled", "properties.additionalCapabilities")
-            and not features.hibernate):
-        _unsupported(image, "hibernation", "IsHibernateSupported=True")
+def accelerated_networking(profile: Json) -> bool:
+    """Whether a VM (or scale set model) enables accelerated networking on any NIC."""
     network = obj(profile, "networkProfile", "properties")
     path = "properties.networkProfile.networkInterfaceConfigurations"
+    enabled = False
     for index, nic in enumerate(opt_list(network, "networkInterfaceConfigurations",
                                          "properties.networkProfile")):
         if not isinstance(nic, dict):
             raise fail("invalid_value", f"{path}[{index}]", value=nic,
                        parameter=f"{path}[{index}]", reason="expected an object")
         nic_props = obj(nic, "properties", f"{path}[{index}]")
-        if (opt_bool(nic_props, "enableAcceleratedNetworking", f"{path}[{index}].properties")
-                and not features.accelerated_network):
-            _unsupported(image, "accelerated networking", "IsAcceleratedNetworkSupported=True")
-    storage = obj(profile, "storageProfile", "properties")
-    controller = one_of(storage, "diskControllerType", "properties.storageProfile",
-                        ("SCSI", "NVMe"))
+        enabled |= bool(opt_bool(nic_props, "enableAcceleratedNetworking",
+                                 f"{path}[{index}].properties"))
+    return enabled
+
+
+def disk_controller(profile: Json) -> str | None:
+    """The VM's ``storageProfile.diskControllerType`` (SCSI or NVMe), None when not given."""
+    return one_of(obj(profile, "storageProfile", "properties"), "diskControllerType",
+                  "properties.storageProfile", ("SCSI", "NVMe"))
+
+
+def _features(image: ResolvedImage, props: Json, profile: Json) -> None:
+    features = image.features
+    capabilities = obj(props, "additionalCapabilities", "properties")
+    if (opt_bool(capabilities, "hibernationEnabled", "properties.additionalCapabilities")
+            and not features.hibernate):
+        _unsupported(image, "hibernation", "IsHibernateSupported=True")
+    if accelerated_networking(profile) and not features.accelerated_network:
+        _unsupported(image, "accelerated networking", "IsAcceleratedNetworkSupported=True")
+    controller = disk_controller(profile)
     if controller is not None and controller not in features.disk_controllers:
         _unsupported(image, "the NVMe disk controller", "DiskControllerTypes=SCSI, NVMe")
+    storage = obj(profile, "storageProfile", "properties")
     disk = obj(obj(storage, "osDisk", "properties.storageProfile"), "managedDisk",
                "properties.storageProfile.osDisk")
     disk_type = opt_str(disk, "storageAccountType",

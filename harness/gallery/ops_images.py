@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.gallery.bodies import Json
+from harness.gallery.capture import check_sources
 from harness.gallery.core import TYPES, Core
 from harness.gallery.errors import fail
 from harness.gallery.images import (
@@ -95,6 +96,10 @@ def put_image_version(core: Core, route: Route, body: Json, operation: str) -> t
                              allowed=existing.allow_replicated_location_deletion,
                              param="galleryImageVersion")
     else:
+        definition = core.find_as(Route("image", route.subscription, route.resource_group,
+                                        route.gallery, route.definition).id, ImageDefinition)
+        assert definition is not None  # start_version_put checked the parent
+        check_sources(core, definition, fields.storage_profile, location)
         current = core.count(TYPES["imageVersion"], route.subscription, location)
         if current >= core.limits.image_versions:
             raise fail("quota_exceeded", what="image versions",
