@@ -393,3 +393,34 @@ def test_other_clouds_are_not_target_regions(gallery: GalleryService, region: st
     assert error(answer) == (400, "LocationNotAvailableForResourceType",
                              f"The provided location '{region}' is not available for resource "
                              "type 'Microsoft.Compute/galleries/images/versions'.")
+
+
+# -- what may change after creation (seed 003 "Updating resources") ----------------------------
+
+def test_image_version_storage_account_type_cannot_change(gallery: GalleryService) -> None:
+    define(gallery, versions=())
+    path = f"{image_id()}/versions/1.0.0"
+    ok(gallery.request("PUT", path, image_version_body(storageAccountType="Standard_ZRS")), 201)
+    assert error(gallery.request("PUT", path, image_version_body(
+        storageAccountType="Premium_LRS"))) == (
+        409, "PropertyChangeNotAllowed", "Changing property 'galleryImageVersion.properties."
+        "publishingProfile.storageAccountType' is not allowed.")
+    ok(gallery.request("PUT", path, image_version_body(
+        storageAccountType="standard_zrs", replicaCount=2, excludeFromLatest=True,
+        endOfLifeDate="2030-01-01", targetRegions=regions("eastus", "westus2"))), 200)
+
+
+@pytest.mark.parametrize("change,parameter", [
+    ({"sharingProfile": {"communityGalleryInfo": {"publisherUri": "https://contoso.com"}}},
+     "sharingProfile"),
+    ({"softDeletePolicy": {"isSoftDeleteEnabled": True}}, "softDeletePolicy"),
+])
+def test_gallery_only_description_can_change(gallery: GalleryService, change: dict[str, Any],
+                                             parameter: str) -> None:
+    ok(gallery.request("PUT", gallery_id(), gallery_body(description="new")), 200)
+    assert error(gallery.request("PUT", gallery_id(), gallery_body(**change))) == (
+        409, "PropertyChangeNotAllowed",
+        f"Changing property 'gallery.properties.{parameter}' is not allowed.")
+    ok(gallery.request("PUT", gallery_id(), gallery_body(
+        sharingProfile={"permissions": "Private"})), 200)
+    ok(gallery.request("PATCH", gallery_id(), {"properties": {"description": "again"}}), 200)
