@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.gallery.bodies import (
     Json,
+    canonical,
     obj,
     one_of,
     opt_bool,
@@ -162,22 +163,12 @@ def parse_definition(body: Mapping[str, Any]) -> DefinitionFields:
                             _features(props, generation))
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
-
-
 def check_definition_update(old: Json, new: Json) -> None:
     """Only recommended vCPUs/memory, description, end of life and release notes may change."""
     defaults = {"hyperVGeneration": "V1"}
     for key in IMMUTABLE_DEFINITION:
         before, after = old.get(key, defaults.get(key)), new.get(key, defaults.get(key))
-        if _canonical(before) != _canonical(after):
+        if canonical(before) != canonical(after):
             raise fail("property_change", f"{DEF}.{key}", parameter=f"{DEF}.{key}")
 
 
@@ -236,10 +227,17 @@ def parse_image_version(body: Mapping[str, Any], location: str,
     return VersionFields(mode == "Shallow", storage, allow is not False, tuple(sorted(luns)))
 
 
-def check_image_version_update(old: VersionFields, new: VersionFields) -> None:
-    if _canonical(old.storage_profile) != _canonical(new.storage_profile):
+def check_image_version_update(old: VersionFields, new: VersionFields, old_publishing: Publishing,
+                               new_publishing: Publishing) -> None:
+    """Seed 003: replica counts, target regions, exclude from latest and end of life may change;
+    the source, the replication mode and the default storage account type may not."""
+    if canonical(old.storage_profile) != canonical(new.storage_profile):
         raise fail("property_change", f"{VER}.storageProfile",
                    parameter=f"{VER}.storageProfile")
-    if old.shallow != new.shallow:
-        parameter = f"{VER}.publishingProfile.replicationMode"
-        raise fail("property_change", parameter, parameter=parameter)
+    for key, before, after in (
+            ("replicationMode", old.shallow, new.shallow),
+            ("storageAccountType", old_publishing.storage_account_type,
+             new_publishing.storage_account_type)):
+        if before != after:
+            parameter = f"{VER}.publishingProfile.{key}"
+            raise fail("property_change", parameter, parameter=parameter)

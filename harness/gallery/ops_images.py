@@ -91,7 +91,7 @@ def put_image_version(core: Core, route: Route, body: Json, operation: str) -> t
         check_location_update(existing.location, location)
         old = parse_image_version({"properties": existing.properties}, existing.location,
                                   existing.publishing)
-        check_image_version_update(old, fields)
+        check_image_version_update(old, fields, existing.publishing, publishing)
         check_region_removal(existing.publishing, publishing,
                              allowed=existing.allow_replicated_location_deletion,
                              param="galleryImageVersion")
