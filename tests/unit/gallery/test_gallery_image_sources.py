@@ -144,3 +144,32 @@ def test_accelerated_networking_definition_captures_only_such_vms(
     assert error(put_version(gallery, {"source": {"virtualMachineId": vm}}, image="an"))[2] == (
         "Image definition gal/an sets IsAcceleratedNetworkSupported=True: capturing VMs that "
         "don't support accelerated networking is not supported.")
+
+
+# -- API versions the seed's FAQ names ---------------------------------------------------------
+
+VM_SOURCE = {"source": {"virtualMachineId": f"{COMPUTE}/virtualMachines/far"}}
+VHD_SOURCE = {"osDiskImage": {"source": {
+    "uri": "https://sa.blob.core.windows.net/vhds/os.vhd",
+    "storageAccountId": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/"
+                        "storageAccounts/sa"}}}
+
+
+@pytest.mark.parametrize("storage,account,what,minimum,old", [
+    (None, "Standard_ZRS", "storageAccountType Standard_ZRS", "2019-03-01", "2018-06-01"),
+    (VM_SOURCE, None, "storageProfile.source.virtualMachineId", "2023-07-03", "2022-03-03"),
+    (VHD_SOURCE, None, "storageProfile.osDiskImage.source.storageAccountId", "2022-03-03",
+     "2021-10-01"),
+])
+def test_properties_need_their_api_version(gallery: GalleryService, storage: Any,
+                                           account: str | None, what: str, minimum: str,
+                                           old: str) -> None:
+    body = {"location": "eastus", "properties": {
+        "publishingProfile": {"storageAccountType": account} if account else {},
+        "storageProfile": storage or {"source": {"id": f"{COMPUTE}/images/i"}}}}
+    path = f"{image_id()}/versions/1.0.0"
+    assert error(gallery.request("PUT", f"{path}?api-version={old}", body)) == (
+        400, "InvalidParameter", f"The property '{what}' is not supported in api-version "
+        f"'{old}': it needs api-version {minimum} or later.")
+    ok(gallery.request("PUT", f"{path}?api-version={minimum}", body), 201)
+    ok(gallery.request("PUT", path, body), 200)
