@@ -204,6 +204,9 @@ HARNESS_ROWS: tuple[Row, ...] = (
     Row("accelerated_capture", "InvalidParameter", 400,
         "Image definition {definition} sets IsAcceleratedNetworkSupported=True: capturing VMs "
         "that don't support accelerated networking is not supported."),
+    Row("api_version_too_old", "InvalidParameter", 400,
+        "The property '{what}' is not supported in api-version '{version}': it needs "
+        "api-version {minimum} or later."),
     Row("flexible_other_tenant", "OperationNotAllowed", 400,
         "You can't currently create a Flexible virtual machine scale set from an image shared "
         "by another tenant."),

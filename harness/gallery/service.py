@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.gallery import ops_apps, ops_gallery, ops_images, ops_vms
+from harness.gallery.api_versions import check_api_version
 from harness.gallery.bodies import Json, merge
 from harness.gallery.core import TYPES, Core, Limits
 from harness.gallery.errors import ServiceError, Wording, fail
@@ -197,6 +198,8 @@ class GalleryService:
         if who.lower() != route.subscription.lower():
             raise fail("access_denied", client=who, action=self._action(route, method),
                        scope=route.id)
+        if method in ("PUT", "PATCH") and route.kind == "imageVersion":
+            check_api_version(path, body)
         if method in ("PUT", "PATCH") and route.kind in (*GALLERY_KINDS, "vm", "vmss",
                                                           "roleAssignment"):
             return self._put(route, method, body, who, tenant)
