@@ -424,3 +424,22 @@ def test_gallery_only_description_can_change(gallery: GalleryService, change: di
     ok(gallery.request("PUT", gallery_id(), gallery_body(
         sharingProfile={"permissions": "Private"})), 200)
     ok(gallery.request("PATCH", gallery_id(), {"properties": {"description": "again"}}), 200)
+
+
+# -- definition metadata (seed 003 "other parameters") -----------------------------------------
+
+def test_definition_metadata_tags_architecture_plan_and_uris(gallery: GalleryService) -> None:
+    body = image_body(architecture="Arm64", privacyStatementUri="https://contoso.com/p",
+                      purchasePlan={"name": "n", "publisher": "p", "product": "x"})
+    body["tags"] = {"team": "images"}
+    got = ok(gallery.request("PUT", image_id(), body), 201)
+    assert (got["tags"], got["properties"]["architecture"]) == ({"team": "images"}, "Arm64")
+    assert error(gallery.request("PUT", image_id("b"), image_body(sku="b",
+                                                                  architecture="arm")))[2] == (
+        f"The value 'arm' of parameter '{DEF}.architecture' is not valid: expected one of x64, "
+        "Arm64.")
+    assert "expected an absolute http or https URI" in error(gallery.request(
+        "PUT", image_id("c"), image_body(sku="c", releaseNoteUri="notes.txt")))[2]
+    body["properties"]["purchasePlan"]["product"] = "y"
+    assert error(gallery.request("PUT", image_id(), body))[2] == (
+        f"Changing property '{DEF}.purchasePlan' is not allowed.")
