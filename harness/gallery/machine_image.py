@@ -1,7 +1,8 @@
 """The gallery image a VM or scale set boots, and what the image allows it (seeds 003, 004).
 
 Checked in this order once ``storageProfile.imageReference.id`` resolves (``resolve``: exists,
-readable, replicated to the region):
+readable, replicated to the region; a VM updated with the same reference keeps the version it
+was created from, a scale set's model resolves again):
 
 1. OS state: a specialized image refuses an ``osProfile``, a generalized one needs it;
 2. a scale set whose image changes keeps the OS type, Hyper-V generation and data disk layout
@@ -150,8 +151,11 @@ def check_machine_image(core: Core, body: Json, profile: Json, *, region: str, c
     image_id = opt_str(reference, "id", REFERENCE)
     if not image_id:
         return None
-    image = resolve_image(core, image_id, region=region, caller=caller, tenant=tenant,
-                          target=f"{REFERENCE}.id")
+    if not scale_set and before is not None and before.reference.lower() == image_id.lower():
+        image: ResolvedImage | None = before  # its OS disk exists: it keeps that version
+    else:
+        image = resolve_image(core, image_id, region=region, caller=caller, tenant=tenant,
+                              target=f"{REFERENCE}.id")
     if image is None:
         return None
     _os_state(image, profile)

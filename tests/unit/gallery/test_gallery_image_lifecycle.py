@@ -108,3 +108,19 @@ def test_flexible_scale_set_from_a_community_image_of_another_tenant(
         "You can't currently create a Flexible virtual machine scale set from an image shared "
         "by another tenant.")
     ok(svc.request("PUT", vm_id("vm", OTHER), vm(image_id())), 201)
+
+
+def test_a_vm_keeps_its_version_a_scale_set_model_moves_to_latest(
+        gallery: GalleryService) -> None:
+    ok(put_version(gallery, "1.0.0"), 201)
+    scale_set = vm_id("ss", kind="virtualMachineScaleSets")
+    model = {"location": "eastus", "properties": {
+        "virtualMachineProfile": vm(image_id())["properties"]}}
+    ok(gallery.request("PUT", vm_id(), vm(image_id())), 201)
+    ok(gallery.request("PUT", scale_set, model), 201)
+    ok(put_version(gallery, "2.0.0"), 201)
+    again = ok(gallery.request("PUT", vm_id(), vm(image_id())), 200)
+    assert again["properties"]["storageProfile"]["imageReference"]["exactVersion"] == "1.0.0"
+    moved = ok(gallery.request("PUT", scale_set, model), 200)
+    assert moved["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"][
+        "exactVersion"] == "2.0.0"
