@@ -41,7 +41,7 @@ DISK_CONTROLLERS = "DiskControllerTypes"
 FEATURE_VALUES: dict[str, tuple[str, ...]] = {
     "IsHibernateSupported": BOOLEAN,
     "IsAcceleratedNetworkSupported": BOOLEAN,
-    DISK_CONTROLLERS: (),
+    DISK_CONTROLLERS: (),  # a list of controllers: see CONTROLLER_SETS
     "SecurityType": SECURITY_TYPES,
 }
 FEATURE_ALIASES = {"diskcontrollertype": DISK_CONTROLLERS}
@@ -66,9 +66,9 @@ class DefinitionFields:
 
 def _feature_name(item: Json, path: str, seen: set[str]) -> str:
     name = req_str(item, "name", path)
-    canonical = FEATURE_ALIASES.get(name.lower(), name)
+    spelled = FEATURE_ALIASES.get(name.lower(), name)
     for known in FEATURE_VALUES:
-        if known.lower() == canonical.lower():
+        if known.lower() == spelled.lower():
             if known in seen:
                 raise fail("invalid_value", f"{path}.name", value=name,
                            parameter=f"{path}.name", reason="the feature is already given")

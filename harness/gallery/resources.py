@@ -79,7 +79,7 @@ class ImageFeatures:
     hibernate: bool = False
     accelerated_network: bool = False
     disk_controllers: tuple[str, ...] = ("SCSI",)
-    disallowed_disk_types: tuple[str, ...] = ()  # ``disallowed.diskTypes``: not for OS disks
+    disallowed_disk_types: tuple[str, ...] = ()  # ``disallowed.diskTypes``: refused OS disks
 
 
 @dataclass(kw_only=True)
