@@ -4,6 +4,9 @@ tenants."""
 
 from __future__ import annotations
 
+import argparse
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ from gallery_builders import (
     vm_id,
 )
 
+from harness.cli.gallery import register
 from harness.gallery import GalleryService
 
 NOT_IN_WESTUS = ("The gallery image {ref} is not available in westus region. Please contact "
@@ -124,3 +128,31 @@ def test_a_vm_keeps_its_version_a_scale_set_model_moves_to_latest(
     moved = ok(gallery.request("PUT", scale_set, model), 200)
     assert moved["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"][
         "exactVersion"] == "2.0.0"
+
+
+def test_images_example_through_vmapp_gallery_replay(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    example = Path(__file__).parents[3] / "examples" / "gallery" / "images.json"
+    ns = parser.parse_args(["gallery", "replay", str(example), "--now", "2024-06-01T00:00:00Z"])
+    assert ns.handler(ns) == 0
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [a["status"] for a in answers] == [201, 201, 201, 201, 201, 400, 201, 400, 400]
+    vm1 = answers[6]["body"]["properties"]["storageProfile"]["imageReference"]
+    assert vm1["exactVersion"] == "1.1.0"
+    assert answers[7]["body"]["error"]["message"].endswith("the VM asks for ConfidentialVM.")
+    assert "is not available in westus2 region" in answers[8]["body"]["error"]["message"]
+
+
+def test_galleries_and_definitions_named_like_collections(svc: GalleryService) -> None:
+    gallery = gallery_id("images")
+    ok(svc.request("PUT", gallery, gallery_body()), 201)
+    ok(svc.request("PUT", f"{gallery}/images/versions", image_body()), 201)
+    ok(svc.request("PUT", f"{gallery}/images/versions/versions/1.0.0", image_version_body()),
+       201)
+    got = ok(svc.request("PUT", vm_id(), vm(f"{gallery}/images/versions")), 201)
+    assert got["properties"]["storageProfile"]["imageReference"]["exactVersion"] == "1.0.0"
+    ok(svc.request("PUT", f"{gallery}/providers/Microsoft.Authorization/roleAssignments/r", {
+        "properties": {"roleDefinitionId": "reader", "principalId": OTHER}}), 201)
+    ok(svc.request("PUT", vm_id(sub=OTHER), vm(f"{gallery}/images/versions")), 201)
