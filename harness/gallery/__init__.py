@@ -7,7 +7,7 @@ No I/O here: link checks go through an injected probe, and ``now`` is passed in.
 from harness.gallery.core import Limits
 from harness.gallery.errors import ROWS, SEED_ROWS, Row, ServiceError
 from harness.gallery.links import LinkProbe, LinkStatus
-from harness.gallery.resources import AppEntry, Package, ResolvedApplication
+from harness.gallery.resources import AppEntry, Package, ResolvedApplication, ResolvedImage
 from harness.gallery.service import GalleryService, Response
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "LinkStatus",
     "Package",
     "ResolvedApplication",
+    "ResolvedImage",
     "Response",
     "Row",
     "ServiceError",

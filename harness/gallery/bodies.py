@@ -92,6 +92,17 @@ def one_of(parent: Mapping[str, Any], key: str, path: str, allowed: tuple[str, .
                reason="expected one of " + ", ".join(allowed))
 
 
+def canonical(value: Any) -> Any:
+    """A JSON value as ARM compares it on update: strings case-insensitively, nulls dropped."""
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
 def merge(base: Any, patch: Any) -> Any:
     """JSON merge (PATCH): objects merge key by key, anything else replaces."""
     if not isinstance(base, dict) or not isinstance(patch, dict):

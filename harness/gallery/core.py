@@ -39,6 +39,15 @@ TYPES = {
     "vmss": "Microsoft.Compute/virtualMachineScaleSets",
 }
 R = TypeVar("R", bound=Resource)
+# A gallery resource's key is its canonical id, lower-cased: "/subscriptions/S/resourcegroups/
+# RG/providers/microsoft.compute/galleries/G[/images|applications/D[/versions/V]]".  Its
+# gallery's key is the first 9 "/"-separated parts, its definition's the first 11 (names may
+# be "images" or "versions": the parts are counted, not searched for).
+GALLERY_SEGMENTS, DEFINITION_SEGMENTS = 9, 11
+
+
+def _key_prefix(resource: Resource, segments: int) -> str:
+    return "/".join(resource.key.split("/")[:segments])
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,7 @@ class Core:
         return found
 
     def gallery_of(self, resource: Resource) -> Gallery:
-        key = resource.key.split("/applications/")[0].split("/images/")[0]
+        key = _key_prefix(resource, GALLERY_SEGMENTS)
         gallery = self.find_as(key, Gallery)
         assert gallery is not None, key
         return gallery
@@ -186,6 +195,6 @@ class Core:
     def authorized(self, caller: str, tenant: str | None, resource: Resource) -> bool:
         """May ``caller`` read ``resource``: grants on it, its definition or its gallery count."""
         gallery = self.gallery_of(resource)
-        scopes = [gallery.key, resource.key.split("/versions/")[0], resource.key]
+        scopes = [gallery.key, _key_prefix(resource, DEFINITION_SEGMENTS), resource.key]
         tenant = tenant or self.tenants.get(caller.lower())
         return can_read(caller, tenant, gallery, scopes, self.grants.values())

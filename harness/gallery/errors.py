@@ -155,6 +155,9 @@ HARNESS_ROWS: tuple[Row, ...] = (
     Row("disk_too_big", "InvalidParameter", 400,
         "The disk '{disk}' is {size} GB; disks of {mode} replicated image versions must be at "
         "most {limit} GB."),
+    Row("zrs_without_zones", "InvalidParameter", 400,
+        "Standard_ZRS can only be chosen for regions with Availability Zones; region '{region}' "
+        "has none."),
     Row("shallow_regions", "InvalidParameter", 400,
         "Shallow replication only supports the source region {location} as target region."),
     Row("sharing_disabled", "OperationNotAllowed", 400,
@@ -176,6 +179,37 @@ HARNESS_ROWS: tuple[Row, ...] = (
     Row("os_profile_required", "InvalidParameter", 400,
         "Required parameter 'osProfile' is missing (null). The generalized image {image} needs "
         "one."),
+    Row("image_swap_mismatch", "InvalidParameter", 400,
+        "The scale set image reference can only change to an image with the same OS type, "
+        "Hyper-V generation and data disk layout: {image} has {what} {new}, the current image "
+        "{old}."),
+    Row("security_type_not_allowed", "InvalidParameter", 400,
+        "The gallery image {image} allows VMs of security type {allowed} only; the VM asks for "
+        "{security}."),
+    Row("feature_unsupported", "InvalidParameter", 400,
+        "The gallery image {image} does not support {what}: its image definition does not set "
+        "{feature}."),
+    Row("disk_type_disallowed", "InvalidParameter", 400,
+        "The gallery image {image} disallows OS disks of type {disk_type} (disallowed.diskTypes: "
+        "{disallowed})."),
+    Row("source_kind_mismatch", "InvalidParameter", 400,
+        "Image definition {definition} holds image versions of {what} {expected}; the source "
+        "{source} is {actual}."),
+    Row("source_location", "InvalidParameter", 400,
+        "The source {source} is in {source_location}; the image version is created in "
+        "{location} and its source must be in the same location."),
+    Row("nvme_capture", "InvalidParameter", 400,
+        "NVMe VMs and disks can only be captured in image definitions that are tagged to be "
+        "supporting NVMe."),
+    Row("accelerated_capture", "InvalidParameter", 400,
+        "Image definition {definition} sets IsAcceleratedNetworkSupported=True: capturing VMs "
+        "that don't support accelerated networking is not supported."),
+    Row("api_version_too_old", "InvalidParameter", 400,
+        "The property '{what}' is not supported in api-version '{version}': it needs "
+        "api-version {minimum} or later."),
+    Row("flexible_other_tenant", "OperationNotAllowed", 400,
+        "You can't currently create a Flexible virtual machine scale set from an image shared "
+        "by another tenant."),
     Row("invalid_reference", "InvalidParameter", 400,
         "The value '{value}' of parameter '{parameter}' is not a valid {what} resource id."),
     Row("access_denied", "AuthorizationFailed", 403,

@@ -18,7 +18,12 @@ from harness.gallery.render import render, render_feature, render_grant
 from harness.gallery.resources import Gallery, Machine, RoleAssignment
 from harness.gallery.routes import Route
 from harness.gallery.sharing import apply_share, parse_share
-from harness.gallery.validation import check_body_name, check_location_update, parse_gallery
+from harness.gallery.validation import (
+    check_body_name,
+    check_gallery_update,
+    check_location_update,
+    parse_gallery,
+)
 
 GALLERY_RULE = ("Allowed characters are letters, digits, underscores and periods; it must start "
                 "and end with a letter or digit and be at most 80 characters long.")
@@ -38,6 +43,7 @@ def put_gallery(core: Core, route: Route, body: Json, operation: str) -> tuple[i
         if permissions != existing.permissions:
             parameter = "gallery.properties.sharingProfile.permissions"
             raise fail("property_change", parameter, parameter=parameter)
+        check_gallery_update(existing.properties, fields["properties"])
         gallery = Gallery(**fields, permissions=permissions,
                           shared_subscriptions=existing.shared_subscriptions,
                           shared_tenants=existing.shared_tenants, community=existing.community)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.gallery.bodies import Json
+from harness.gallery.capture import check_sources
 from harness.gallery.core import TYPES, Core
 from harness.gallery.errors import fail
 from harness.gallery.images import (
@@ -39,9 +40,10 @@ def put_image(core: Core, route: Route, body: Json, operation: str) -> tuple[int
     core.not_deleting(existing, operation)
     location = core.location(body, TYPES["image"])
     fields = parse_definition(body)
-    if fields.security_type in PRIVATE_ONLY_SECURITY and gallery.permissions != PRIVATE:
+    security = fields.features.security_type
+    if security in PRIVATE_ONLY_SECURITY and gallery.permissions != PRIVATE:
         raise fail("security_type_private_only", "galleryImage.properties.features",
-                   security_type=fields.security_type, gallery=gallery.name,
+                   security_type=security, gallery=gallery.name,
                    permissions=gallery.permissions)
     base = core.base_fields(route, body, location, existing)
     if existing is not None:
@@ -62,7 +64,7 @@ def put_image(core: Core, route: Route, body: Json, operation: str) -> tuple[int
     image = ImageDefinition(
         **base, os_type=fields.os_type, os_state=fields.os_state,
         hyper_v_generation=fields.hyper_v_generation, publisher=fields.publisher,
-        offer=fields.offer, sku=fields.sku, security_type=fields.security_type)
+        offer=fields.offer, sku=fields.sku, features=fields.features)
     core.resources[image.key] = image
     return (200 if existing else 201), render(image)
 
@@ -89,11 +91,15 @@ def put_image_version(core: Core, route: Route, body: Json, operation: str) -> t
         check_location_update(existing.location, location)
         old = parse_image_version({"properties": existing.properties}, existing.location,
                                   existing.publishing)
-        check_image_version_update(old, fields)
+        check_image_version_update(old, fields, existing.publishing, publishing)
         check_region_removal(existing.publishing, publishing,
                              allowed=existing.allow_replicated_location_deletion,
                              param="galleryImageVersion")
     else:
+        definition = core.find_as(Route("image", route.subscription, route.resource_group,
+                                        route.gallery, route.definition).id, ImageDefinition)
+        assert definition is not None  # start_version_put checked the parent
+        check_sources(core, definition, fields.storage_profile, location)
         current = core.count(TYPES["imageVersion"], route.subscription, location)
         if current >= core.limits.image_versions:
             raise fail("quota_exceeded", what="image versions",
@@ -107,6 +113,7 @@ def put_image_version(core: Core, route: Route, body: Json, operation: str) -> t
         **core.base_fields(route, body, location, existing), number=number,
         publishing=publishing, replication=replication, shallow=fields.shallow,
         allow_replicated_location_deletion=fields.allow_replicated_location_deletion,
+        data_disk_luns=fields.data_disk_luns,
         provisioning=("Updating" if existing else "Creating") if pending else "Succeeded",
     )
     core.resources[version.key] = version

@@ -40,6 +40,10 @@ def _machine(resource: Machine, props: Json) -> Json:
     holder = props
     if resource.type.endswith("virtualMachineScaleSets"):
         holder = props["virtualMachineProfile"] = dict(props.get("virtualMachineProfile") or {})
+    if resource.image is not None:
+        storage = holder["storageProfile"] = dict(holder.get("storageProfile") or {})
+        storage["imageReference"] = {**(storage.get("imageReference") or {}),
+                                     **resource.image.as_json()}
     holder["applicationProfile"] = {
         "galleryApplications": [e.as_json() for e in resource.applications]}
     if not resource.applications:

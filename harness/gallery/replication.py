@@ -15,9 +15,10 @@ from typing import Any
 from harness.gallery.bodies import Json, obj, one_of, opt_bool, opt_date, opt_int, opt_list, req_str
 from harness.gallery.errors import fail
 from harness.gallery.names import region_key
-from harness.gallery.regions import KNOWN_REGIONS
+from harness.gallery.regions import KNOWN_REGIONS, ZONE_REGIONS
 
-STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
+ZRS = "Standard_ZRS"
+STORAGE_ACCOUNT_TYPES = ("Standard_LRS", ZRS, "Premium_LRS")
 COMPLETED = "Completed"
 REPLICATING = "Replicating"
 
@@ -116,6 +117,8 @@ def parse_publishing(
         target_account = one_of(item, "storageAccountType", item_path, STORAGE_ACCOUNT_TYPES,
                                 account)
         assert target_account is not None
+        if target_account == ZRS and region_key(name) not in ZONE_REGIONS:
+            raise fail("zrs_without_zones", f"{item_path}.storageAccountType", region=name)
         targets.append(TargetRegion(
             name=name, key=region_key(name),
             replicas=_replicas(opt_int(item, "regionalReplicaCount", item_path), replica_count,

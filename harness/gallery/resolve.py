@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from harness.gallery.bodies import opt_date
 from harness.gallery.core import Core
 from harness.gallery.errors import fail
 from harness.gallery.latest import latest
@@ -29,6 +30,7 @@ from harness.gallery.resources import (
     ImageDefinition,
     ImageVersion,
     ResolvedApplication,
+    ResolvedImage,
 )
 from harness.gallery.routes import Route, parse_reference
 
@@ -95,9 +97,11 @@ def resolve_entry(core: Core, entry: AppEntry, *, region: str, caller: str,
 
 
 def resolve_image(core: Core, reference: str, *, region: str, caller: str,
-                  tenant: str | None = None, target: str = ""
-                  ) -> tuple[ImageDefinition, ImageVersion] | None:
-    """The gallery image a VM names; None when the reference is not a gallery image."""
+                  tenant: str | None = None, target: str = "") -> ResolvedImage | None:
+    """The gallery image version a VM boots; None when the reference is not a gallery image.
+
+    A version id pins that version; ``.../versions/latest`` and the definition id alone mean
+    the latest version in ``region``."""
     if "/galleries/" not in reference.lower():
         return None
     route = parse_reference(reference, ("image", "imageVersion"))
@@ -112,4 +116,10 @@ def resolve_image(core: Core, reference: str, *, region: str, caller: str,
     version = _deployable(core, ImageVersion, definition, route.id if pinned else None,
                           region=region, caller=caller, tenant=tenant, target=target,
                           reference=reference)
-    return definition, version
+    return ResolvedImage(
+        reference=reference, definition_id=definition.id, version=version.name,
+        version_id=version.id, pinned=pinned, os_type=definition.os_type,
+        os_state=definition.os_state, hyper_v_generation=definition.hyper_v_generation,
+        features=definition.features, data_disk_luns=version.data_disk_luns,
+        end_of_life=version.publishing.end_of_life or opt_date(
+            definition.properties, "endOfLifeDate", "galleryImage.properties"))

@@ -70,6 +70,18 @@ class ApplicationVersion(Resource):
     allow_replicated_location_deletion: bool = True
 
 
+@dataclass(frozen=True)
+class ImageFeatures:
+    """What VMs built from an image definition may use (seed 003): its ``features`` and its
+    disallowed disk types."""
+
+    security_type: str | None = None
+    hibernate: bool = False
+    accelerated_network: bool = False
+    disk_controllers: tuple[str, ...] = ("SCSI",)
+    disallowed_disk_types: tuple[str, ...] = ()  # ``disallowed.diskTypes``: refused OS disks
+
+
 @dataclass(kw_only=True)
 class ImageDefinition(Resource):
     os_type: str
@@ -78,7 +90,7 @@ class ImageDefinition(Resource):
     publisher: str
     offer: str
     sku: str
-    security_type: str | None = None
+    features: ImageFeatures = field(default_factory=ImageFeatures)
 
 
 @dataclass(kw_only=True)
@@ -88,6 +100,27 @@ class ImageVersion(Resource):
     replication: dict[str, RegionReplication]
     shallow: bool = False
     allow_replicated_location_deletion: bool = True
+    data_disk_luns: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """A gallery image reference resolved to the image version a VM boots."""
+
+    reference: str  # as written: a version id, ``.../versions/latest`` or a definition id
+    definition_id: str
+    version: str  # the version it got (for ``latest``, the one latest meant then and there)
+    version_id: str
+    pinned: bool  # the reference named this version (not ``latest``)
+    os_type: str
+    os_state: str
+    hyper_v_generation: str
+    features: ImageFeatures
+    data_disk_luns: tuple[int, ...]
+    end_of_life: datetime | None  # the version's, else its definition's; informational
+
+    def as_json(self) -> Json:
+        return {"id": self.reference, "exactVersion": self.version}
 
 
 @dataclass(frozen=True)
@@ -148,8 +181,9 @@ class ResolvedApplication:
 
 @dataclass(kw_only=True)
 class Machine(Resource):
-    """A VM or scale set: what matters here is its OS and its application profile."""
+    """A VM or scale set: what matters here is its OS, its image and its application profile."""
 
     os_type: str | None
     applications: list[AppEntry] = field(default_factory=list)
     resolved: list[ResolvedApplication] = field(default_factory=list)
+    image: ResolvedImage | None = None  # the gallery image it boots, when it names one

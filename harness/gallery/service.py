@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.gallery import ops_apps, ops_gallery, ops_images, ops_vms
+from harness.gallery.api_versions import check_api_version
 from harness.gallery.bodies import Json, merge
 from harness.gallery.core import TYPES, Core, Limits
 from harness.gallery.errors import ServiceError, Wording, fail
@@ -23,8 +24,8 @@ from harness.gallery.names import region_key
 from harness.gallery.profiles import parse_entries
 from harness.gallery.regions import DEFAULT_RESTRICTED
 from harness.gallery.render import render
-from harness.gallery.resolve import resolve_entry
-from harness.gallery.resources import AppEntry, Machine, ResolvedApplication
+from harness.gallery.resolve import resolve_entry, resolve_image
+from harness.gallery.resources import AppEntry, Machine, ResolvedApplication, ResolvedImage
 from harness.gallery.routes import Route, parse_path, strip_path
 
 GALLERY_KINDS = ("gallery", "application", "applicationVersion", "image", "imageVersion")
@@ -154,6 +155,29 @@ class GalleryService:
             raise KeyError(machine_id)
         return list(machine.resolved)
 
+    def deployed_image(self, machine_id: str) -> ResolvedImage | None:
+        """The gallery image version a VM or scale set accepted by PUT boots (None: no gallery
+        image); for ``latest`` the version it meant then."""
+        machine = self.core.find_as(machine_id, Machine)
+        if machine is None:
+            raise KeyError(machine_id)
+        return machine.image
+
+    def resolve_image(self, reference: str, *, region: str,
+                      caller: str | None = None) -> ResolvedImage:
+        """The image version a gallery image reference (version id, ``.../versions/latest``
+        or definition id) means in ``region``, with the seeds' image errors."""
+        route = parse_path(reference)
+        try:
+            found = resolve_image(self.core, reference, region=region,
+                                  caller=caller or (route.subscription if route else ""))
+            if found is None:
+                raise fail("invalid_reference", value=reference, parameter="reference",
+                           what="gallery image")
+            return found
+        except ServiceError as error:
+            raise error.worded(self.core.wording) from None
+
     def latest_version(self, definition_id: str, region: str | None = None) -> str | None:
         """The name of the latest version of an application or image definition."""
         found = latest(self.core.versions_of(strip_path(definition_id)),
@@ -174,6 +198,8 @@ class GalleryService:
         if who.lower() != route.subscription.lower():
             raise fail("access_denied", client=who, action=self._action(route, method),
                        scope=route.id)
+        if method in ("PUT", "PATCH") and route.kind == "imageVersion":
+            check_api_version(path, body)
         if method in ("PUT", "PATCH") and route.kind in (*GALLERY_KINDS, "vm", "vmss",
                                                           "roleAssignment"):
             return self._put(route, method, body, who, tenant)

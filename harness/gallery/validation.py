@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from harness.gallery.bodies import Json, obj, one_of, opt_bool, opt_date, opt_str, req_str
+from harness.gallery.bodies import (
+    Json,
+    canonical,
+    obj,
+    one_of,
+    opt_bool,
+    opt_date,
+    opt_str,
+    req_str,
+)
 from harness.gallery.errors import fail
 from harness.gallery.names import region_key
 from harness.gallery.resources import COMMUNITY, GROUPS, LINUX, PRIVATE, WINDOWS, Package
@@ -54,6 +63,21 @@ def parse_gallery(body: Mapping[str, Any]) -> str:
     assert permissions is not None
     obj(sharing, "communityGalleryInfo", "gallery.properties.sharingProfile")
     return permissions
+
+
+def check_gallery_update(old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Seed 003: of a gallery, only the description can change (the sharing permissions are
+    checked before, by name).  Absent, null and empty objects are the same."""
+    def comparable(props: Mapping[str, Any], key: str) -> Any:
+        value = props.get(key)
+        if key == "sharingProfile" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "permissions"}
+        return canonical(value or None)
+
+    for key in sorted((set(old) | set(new)) - {"description"}):
+        if comparable(old, key) != comparable(new, key):
+            raise fail("property_change", f"gallery.properties.{key}",
+                       parameter=f"gallery.properties.{key}")
 
 
 def parse_application(body: Mapping[str, Any], now: datetime) -> str:
