@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.errors import GuestUnreachable, InfrastructureError
 from harness.ports import Channel
+from harness.redact import redact_bytes, redact_tar_gz
 
 AGENT_SOURCE = Path(__file__).with_name("vmapp_agent.py")
 GUEST_AGENT = "/usr/local/lib/vmapp/vmapp_agent.py"
@@ -166,9 +167,9 @@ class AgentClient:
                                                                 (EXTENSION_DIR, DOWNLOADS_DIR,
                                                                  AGENT_LOG.rsplit("/", 1)[0])),
             timeout=120)
-        (dest / "guest-files.tar.gz").write_bytes(archive.stdout)
+        (dest / "guest-files.tar.gz").write_bytes(redact_tar_gz(archive.stdout))
         log = self.channel.run(f"cat {AGENT_LOG}")
-        (dest / "agent.log").write_bytes(log.stdout)
+        (dest / "agent.log").write_bytes(redact_bytes(log.stdout))
         return status_files(dest / "guest-files.tar.gz", dest / "status")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from harness.redact import redact_text
 from harness.report.results import CellResult, RunResult
 
 
@@ -60,5 +61,6 @@ def write_junit(run: RunResult, path: Path) -> Path:
             out.append(f"VM kept: {cell.login}")
         ET.SubElement(case, "system-out").text = "\n".join(out)
     ET.indent(suites)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    path.write_text(redact_text(ET.tostring(suites, encoding="unicode", xml_declaration=True)),
+                    encoding="utf-8")
     return path

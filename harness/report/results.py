@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.redact import redact_text
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("passed", "failed", "error", "skipped")
@@ -143,7 +144,7 @@ def merge_runs(runs: Sequence[RunResult], run_id: str) -> RunResult:
 
 def write_results(run: RunResult, folder: Path) -> Path:
     path = folder / "results.json"
-    path.write_text(json.dumps(run.to_json(), indent=2))
+    path.write_text(redact_text(json.dumps(run.to_json(), indent=2)))
     return path
 
 
