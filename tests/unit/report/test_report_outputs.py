@@ -101,23 +101,26 @@ def junit(tmp_path: Path) -> ET.Element:
 def test_junit_counts(tmp_path: Path) -> None:
     root = junit(tmp_path)
     assert root.tag == "testsuites"
-    expected = {"tests": "4", "failures": "1", "errors": "1", "skipped": "1", "time": "600.0"}
-    assert {k: root.get(k) for k in expected} == expected
+    expected = {"tests": "4", "failures": "1", "errors": "1", "time": "600.0"}
+    assert root.attrib == {"name": "vmapp-harness", **expected}  # junit-10.xsd: no skipped
     (suite,) = root
     assert suite.get("name") == "vmapp run 20261122-000000-abcd"
     assert suite.get("timestamp") == "2026-11-22T00:00:00Z"
     assert {k: suite.get(k) for k in expected} == expected
+    assert suite.get("skipped") == "1"
+    props = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
+    assert props == {"run_id": "20261122-000000-abcd", "accel": "tcg",
+                     "accel_reason": "no /dev/kvm", "interrupted": "False"}
 
 
 def test_junit_cases_failure_error_skipped(tmp_path: Path) -> None:
     cases = junit(tmp_path).findall("./testsuite/testcase")
     assert [(c.get("classname"), c.get("name")) for c in cases] == [
-        ("scenarios.tar-golang", "tar-golang[debian-12]"),
-        ("scenarios.broken-install", "broken-install[debian-12]"),
-        ("scenarios.tar-golang", "tar-golang[debian-13]"),
-        ("scenarios.broken-install", "broken-install[debian-13]")]
-    outcomes = [[child.tag for child in c if child.tag not in ("properties", "system-out")]
-                for c in cases]
+        ("scenarios.tar-golang.yaml", "tar-golang[debian-12]"),
+        ("tests.integration.scenarios.broken-install.yaml", "broken-install[debian-12]"),
+        ("tar-golang", "tar-golang[debian-13]"),  # no file known: the scenario's name
+        ("broken-install", "broken-install[debian-13]")]
+    outcomes = [[child.tag for child in c if child.tag != "system-out"] for c in cases]
     assert outcomes == [[], ["failure"], ["error"], ["skipped"]]
     failure = cases[1].find("failure")
     assert failure is not None
@@ -135,21 +138,18 @@ def test_junit_cases_failure_error_skipped(tmp_path: Path) -> None:
                                                          "boot [vmapp-x]: timed out")
     skipped = cases[3].find("skipped")
     assert skipped is not None and skipped.get("message") == "image not built"
-    assert cases[0].get("time") == "61.2"
-    assert cases[0].get("file") == "scenarios/tar-golang.yaml"
+    assert cases[0].attrib == {"classname": "scenarios.tar-golang.yaml",
+                               "name": "tar-golang[debian-12]", "time": "61.2"}
 
 
-def test_junit_properties_and_system_out(tmp_path: Path) -> None:
+def test_junit_cell_details_in_system_out(tmp_path: Path) -> None:
     cases = junit(tmp_path).findall("./testsuite/testcase")
-    props = {p.get("name"): p.get("value") for p in cases[0].findall("./properties/property")}
-    assert props == {"image": "debian-12", "image_key": "abc123", "scenario": "tar-golang",
-                     "accel": "tcg", "agent": "1.0.9", "vm": "vmapp-run1-tar", "retries": "0",
-                     "artifacts": "cells/tar-golang-debian-12",
-                     "package:go_linux@1.0.0": "sha256:aa", "seconds:publish": "1.2",
-                     "seconds:boot": "33.4", "seconds:ready": "5.0", "seconds:steps": "20.5",
-                     "seconds:destroy": "2.0"}
-    retried = {p.get("name"): p.get("value") for p in cases[2].findall("./properties/property")}
-    assert retried["retries"] == "1"
+    assert (cases[0].findtext("system-out") or "").splitlines()[-5:] == [
+        "file: scenarios/tar-golang.yaml",
+        "image: debian-12 (key abc123), accel tcg, agent 1.0.9, VM vmapp-run1-tar",
+        "artifacts: cells/tar-golang-debian-12",
+        "package go_linux@1.0.0: sha256:aa",
+        "time: publish 1.2s, boot 33.4s, ready 5.0s, steps 20.5s, destroy 2.0s"]
     assert (cases[2].findtext("system-out") or "").endswith(
         "retried after infrastructure error(s): ssh: refused")
     assert (cases[1].findtext("system-out") or "").endswith(
