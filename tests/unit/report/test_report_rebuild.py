@@ -128,7 +128,7 @@ def test_a_folder_without_results_is_a_clean_error(reports: Path, name: str,
     assert main(["report", name]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == f"vmapp: run: no results.json in {reports / name}\n"
+    assert captured.err == f"vmapp: run: no results.json in {name} or {reports / name}\n"
     assert not (reports / name / "index.html").exists()
 
 
