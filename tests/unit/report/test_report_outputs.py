@@ -231,3 +231,27 @@ def test_html_of_an_interrupted_run_says_so(tmp_path: Path) -> None:
     run.interrupted, run.cells = True, run.cells[:1]
     text = write_html(run, tmp_path / "index.html").read_text()
     assert '<b id="interrupted">interrupted</b> after 1 cell(s), 600 s' in text
+
+
+def test_html_counts_then_failures_first(tmp_path: Path) -> None:
+    """The counts open the page (before the acceleration's long reason), then a list of what
+    failed or errored, failures first, each linking to its cell, then the matrix."""
+    run = make_run()
+    run.accel_reason = "qemu: " + "long message " * 50
+    text = write_html(run, tmp_path / "index.html").read_text()
+    body = text.split("<body>", 1)[1]
+    order = [body.index(marker) for marker in (
+        'id="counts"', 'id="accel"', 'id="failures"', 'id="matrix"', '<details class="cell"')]
+    assert order == sorted(order)
+    failures = body.split('id="failures"', 1)[1].split("</section>", 1)[0]
+    assert failures.count("<li") == 2
+    assert failures.index('data-cell="broken-install[debian-12]"') < failures.index(
+        'data-cell="tar-golang[debian-13]"')
+    assert '<a href="#broken-install[debian-12]">' in failures
+    assert ": boot [vmapp-x]: timed out</li>" in failures
+
+
+def test_html_without_failures_has_no_failures_list(tmp_path: Path) -> None:
+    run = make_run()
+    run.cells = [run.cells[0]]
+    assert 'id="failures"' not in write_html(run, tmp_path / "index.html").read_text()
