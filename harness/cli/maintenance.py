@@ -8,7 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
-from harness.errors import CleanupErrors, ConfigError
+from harness.errors import CleanupErrors, ConfigError, ConfigErrors
 from harness.machines import libvirtd
 from harness.report.results import merge_runs, read_results
 from harness.runner.context import new_run_id, run_is_active
@@ -55,7 +55,7 @@ def _kept_cells(run: str) -> str:
     """Which cells of ``run`` have a kept VM, as a hint; nothing when the run cannot be read."""
     try:
         cells = read_results(_run_folder(run) / "results.json").cells
-    except ConfigError:
+    except (ConfigError, ConfigErrors):
         return ""
     kept = [f"{run}/{c.cell_id}" for c in cells if c.kept]
     return f"; kept in {run}: {', '.join(kept)}" if kept else f"; no VM was kept in {run}"

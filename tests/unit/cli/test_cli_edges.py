@@ -113,3 +113,13 @@ def test_report_takes_paths_from_where_the_user_stands(
     assert main(["report", "r1"]) == 0  # here it is: this one
     assert capsys.readouterr().out == (
         f"report: {reports.parent / 'ci-artifacts' / 'r1' / 'index.html'}\n")
+
+
+def test_ssh_without_a_cell_and_an_unreadable_latest_still_says_how(
+        reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (reports / "r1").mkdir(parents=True)
+    (reports / "r1" / "results.json").write_text('{"schemaVersion": 1, "run_id": 5}')
+    (reports / "latest").symlink_to("r1")
+    assert main(["ssh"]) == 2
+    assert capsys.readouterr().err == ("vmapp: cell: name a kept cell: vmapp ssh "
+                                       "[RUN/]SCENARIO[IMAGE] [-- COMMAND]\n")
