@@ -8,8 +8,10 @@ through :func:`redact_text` (results.json, junit.xml, index.html, the agent log)
 from __future__ import annotations
 
 import io
+import os
 import re
 import tarfile
+from pathlib import Path
 
 REDACTED = "REDACTED"
 # A SAS signature, raw or URL-encoded (``sig=`` / ``sig%3D``), up to the next URL or markup
@@ -26,6 +28,21 @@ def redact_text(text: str) -> str:
     text = _SIG.sub(rf"\g<1>{REDACTED}", text)
     text = _ACCOUNT_KEY.sub(rf"\g<1>{REDACTED}", text)
     return _BARE_KEY.sub(REDACTED, text)
+
+
+def write_redacted(path: Path, text: str) -> Path:
+    """Write a report file: redacted, any string encodable (a lone surrogate from a scenario
+    file becomes ``\\udc80``), and whole or not at all (a run killed mid-write keeps the
+    previous version, never an empty file)."""
+    data = redact_text(text).encode("utf-8", "backslashreplace")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def redact_bytes(data: bytes) -> bytes:

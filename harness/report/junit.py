@@ -10,12 +10,22 @@ scenario file's path relative to its repository, dots for slashes, ``.yaml`` kep
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.redact import redact_text
+from harness.redact import write_redacted
 from harness.report.results import CellResult, RunResult
 from harness.settings import REPO_ROOT
+
+# Characters XML 1.0 cannot carry even escaped (terminal colours in a command's output, NULs,
+# lone surrogates): shown as \x1b / \ud800 so the document stays well-formed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def step_table(cell: CellResult) -> str:
@@ -104,6 +114,5 @@ def write_junit(run: RunResult, path: Path) -> Path:
             out.append(f"VM kept: {cell.login}")
         ET.SubElement(case, "system-out").text = "\n".join(out)
     ET.indent(suites)
-    path.write_text(redact_text(ET.tostring(suites, encoding="unicode", xml_declaration=True)),
-                    encoding="utf-8")
-    return path
+    return write_redacted(path, _NOT_XML.sub(_visible, ET.tostring(
+        suites, encoding="unicode", xml_declaration=True)))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, ConfigErrors
-from harness.redact import redact_text
+from harness.redact import write_redacted
 from harness.report.results_schema import problems
 
 SCHEMA_VERSION = 1
@@ -144,9 +144,7 @@ def merge_runs(runs: Sequence[RunResult], run_id: str) -> RunResult:
 
 
 def write_results(run: RunResult, folder: Path) -> Path:
-    path = folder / "results.json"
-    path.write_text(redact_text(json.dumps(run.to_json(), indent=2)))
-    return path
+    return write_redacted(folder / "results.json", json.dumps(run.to_json(), indent=2))
 
 
 def _no_constant(name: str) -> None:

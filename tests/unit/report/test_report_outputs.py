@@ -255,3 +255,21 @@ def test_html_without_failures_has_no_failures_list(tmp_path: Path) -> None:
     run = make_run()
     run.cells = [run.cells[0]]
     assert 'id="failures"' not in write_html(run, tmp_path / "index.html").read_text()
+
+
+def test_odd_characters_reach_every_report_whole(tmp_path: Path) -> None:
+    """A lone surrogate from a scenario's description and terminal colours or NULs in a
+    command's output: every file is written, and junit.xml stays well-formed."""
+    run = make_run()
+    run.cells[0].description = "half a pair: \ud800"
+    run.cells[1].steps[0].commands[0].stderr = "\x1b[31mred\x1b[0m \x00 done"
+    run.cells[1].message = "bell \x07"
+    (tmp_path / "index.html").write_text("previous")
+    assert read_results(write_results(run, tmp_path)).cells[0].description == "half a pair: \ud800"
+    assert "half a pair: \\ud800" in write_html(run, tmp_path / "index.html").read_text()
+    cases = ET.parse(write_junit(run, tmp_path / "junit.xml")).getroot().iter("testcase")
+    failure = next(c for c in cases if c.find("failure") is not None).find("failure")
+    assert failure is not None and failure.get("message") == "bell \\x07"
+    assert "\\x1b[31mred\\x1b[0m \\x00 done" in (failure.text or "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "junit.xml",
+                                                          "results.json"]  # no .part left
