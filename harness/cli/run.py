@@ -63,7 +63,7 @@ def _writable_folder(folder: Path, option: str) -> None:
                           field=option) from None
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
+def _check_arguments(args: argparse.Namespace) -> None:
     if args.retries < 0:
         raise ConfigError(problem=f"must be 0 or more, got {args.retries}", field="--retries")
     if args.reports_dir is not None:
@@ -91,7 +91,7 @@ def _say(message: str, cell: CellResult | None) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Exit status as EXIT_CODES says; 2 and 3 come from harness errors (see cli/errors.py)."""
-    _check_outputs(args)
+    _check_arguments(args)
     files = scenario_files(args.scenarios or DEFAULT_SCENARIOS)
     scenarios = [s for s in load_all(files)
                  if args.select in s.name and (not args.marker or args.marker in s.markers)]
