@@ -99,9 +99,12 @@ def handle_ssh(args: argparse.Namespace) -> int:
             if not cell.kept:
                 raise ConfigError(problem=f"{cell_id} was not kept (run with --keep on-failure "
                                   "or --keep always)", field="cell")
-            login = cell.login.splitlines()[-1].split("or: ", 1)[-1].split()
+            login = cell.login.strip().splitlines()[-1:]
+            if not login:
+                raise ConfigError(problem=f"{cell_id} was kept but its run recorded no login",
+                                  field="cell")
             remote = args.command[1:] if args.command[:1] == ["--"] else args.command
-            os.execvp("ssh", login + remote)
+            os.execvp("ssh", login[0].split("or: ", 1)[-1].split() + remote)
     known = ", ".join(c.cell_id for c in results.cells)
     raise ConfigError(problem=f"no cell {cell_id!r} in run {run} (cells: {known})", field="cell")
 

@@ -123,3 +123,11 @@ def test_ssh_without_a_cell_and_an_unreadable_latest_still_says_how(
     assert main(["ssh"]) == 2
     assert capsys.readouterr().err == ("vmapp: cell: name a kept cell: vmapp ssh "
                                        "[RUN/]SCENARIO[IMAGE] [-- COMMAND]\n")
+
+
+def test_ssh_to_a_kept_cell_without_a_login_is_a_clean_error(
+        reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_run(reports / "r1", CellResult(scenario="a", image="b", kept=True, login=" \n"))
+    assert main(["ssh", "r1/a[b]"]) == 2
+    assert capsys.readouterr().err == ("vmapp: cell: a[b] was kept but its run recorded no "
+                                       "login\n")
