@@ -1,8 +1,8 @@
 """Secrets out of everything a report carries: SAS signatures and storage account keys.
 
 A report folder is meant to be shared (CI artifacts, bug reports), so whatever it holds goes
-through :func:`redact_text` (results.json, junit.xml, index.html, the agent log) or
-:func:`redact_tar_gz` (the guest's files) on the way in.
+through :func:`write_redacted` (results.json, junit.xml, index.html), :func:`redact_bytes` (the
+agent log) or :func:`redact_tar_gz` (the guest's files) on the way in.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import io
 import os
 import re
 import tarfile
+import zlib
 from pathlib import Path
 
 REDACTED = "REDACTED"
@@ -73,6 +74,6 @@ def redact_tar_gz(archive: bytes) -> bytes:
                         content = redact_bytes(content)
                     member.size = len(content)
                     target.addfile(member, io.BytesIO(content))
-        except (tarfile.TarError, OSError, EOFError):
+        except (tarfile.TarError, OSError, EOFError, zlib.error):
             pass  # the members before the damage are in ``target``
     return out.getvalue()
