@@ -61,7 +61,7 @@ def redact_tar_gz(archive: bytes) -> bytes:
     if not archive:
         return archive
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as target:
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as target:  # as tar -z
         try:
             with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as source:
                 for member in source:
