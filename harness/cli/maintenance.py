@@ -27,9 +27,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=handle_report)
     p = sub.add_parser("ssh", help="log into a kept VM: [RUN/]SCENARIO[IMAGE] (RUN defaults to "
                        "latest)")
-    p.add_argument("cell", nargs="?", metavar="[RUN/]SCENARIO[IMAGE]",
-                   help="a kept cell, e.g. latest/'tar-golang[debian-12]'; RUN is a run id or "
-                   "folder (default latest)")
+    p.add_argument("cell", nargs="?", metavar="CELL",
+                   help="[RUN/]SCENARIO[IMAGE], e.g. latest/'tar-golang[debian-12]'; RUN is a "
+                   "run id or folder (default latest)")
     p.add_argument("command", nargs=argparse.REMAINDER,
                    help="run this in the VM instead of a login shell (after --)")
     p.set_defaults(handler=handle_ssh)
