@@ -7,9 +7,10 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 SHOWN = 20  # problems listed; a file wrong everywhere is not worth 10,000 lines
@@ -53,6 +54,8 @@ def _problem(error: jsonschema.ValidationError) -> str:
 
 def problems(data: Any) -> list[tuple[str, str]]:
     """(field, problem) for each way ``data`` departs from the schema, in document order."""
+    import jsonschema  # here: 0.1 s every `vmapp` start would pay for nothing
+
     validator = jsonschema.Draft202012Validator(schema())
     found = sorted(validator.iter_errors(data),
                    key=lambda e: [(isinstance(p, str), p) for p in e.absolute_path])
