@@ -95,9 +95,6 @@ class ScenarioItem(pytest.Item):
         session = self.config.pluginmanager.get_plugin("vmapp-session")
         assert isinstance(session, HarnessSession)
         self.cell = session.run(self.scenario, self.image)
-        for name, value in (("image", self.image), ("vm", self.cell.vm),
-                            ("accel", self.cell.accel), ("artifacts", self.cell.artifacts)):
-            self.user_properties.append((name, value))
         if self.cell.outcome == "error":
             raise InfrastructureProblem(self.cell)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.errors import GuestUnreachable, InfrastructureError
 from harness.ports import AgentPoll, Channel, GuestOS
+from harness.redact import redact_bytes, redact_tar_gz
 from harness.waiting import Deadline, wait_until
 
 AGENT_SOURCE = Path(__file__).with_name("vmapp_agent.py")
@@ -149,9 +150,9 @@ class AgentClient:
         guest = self.guest
         archive = guest.archive(self.channel, [guest.extension_dir, guest.downloads_dir,
                                                guest.agent_log.rsplit("/", 1)[0]])
-        (dest / "guest-files.tar.gz").write_bytes(archive)
+        (dest / "guest-files.tar.gz").write_bytes(redact_tar_gz(archive))
         log = self.channel.run(f"cat {guest.agent_log}")
-        (dest / "agent.log").write_bytes(log.stdout)
+        (dest / "agent.log").write_bytes(redact_bytes(log.stdout))
         return status_files(dest / "guest-files.tar.gz", dest / "status", guest.extension_dir)
 
 def status_files(archive: Path, dest: Path, extension_dir: str) -> list[str]:

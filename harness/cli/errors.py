@@ -8,6 +8,7 @@ from harness.errors import ConfigError, ConfigErrors, HarnessError
 
 INPUT_ERROR = 2  # the user's files or arguments are wrong: nothing was started
 HARNESS_ERROR = 3  # the harness or its infrastructure failed
+CLOSED_PIPE = 141  # stdout's reader went away (as a shell reports a process killed by SIGPIPE)
 
 
 def print_error(exc: HarnessError, prefix: str = "vmapp") -> int:

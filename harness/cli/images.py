@@ -7,7 +7,7 @@ import argparse
 import shutil
 
 from harness.errors import CleanupErrors, HarnessError
-from harness.images.build import cached, ensure_image, stale_images
+from harness.images.build import cached, corrupt_images, ensure_image, stale_images
 from harness.images.recipe import find_recipe, recipe_names
 from harness.machines import libvirtd
 from harness.machines.vagrant import remove_box
@@ -38,12 +38,18 @@ def handle_build(args: argparse.Namespace) -> int:
 
 
 def handle_list(args: argparse.Namespace) -> int:
+    corrupt = corrupt_images()
+    broken = {image.folder.name for image in corrupt}
     print(f"{'recipe':14} {'key':14} {'cached':8} built")
     for name in recipe_names():
         recipe = find_recipe(name)
         image = cached(recipe)
-        built = str(image.manifest["built_at"]) if image else "-"
-        print(f"{name:14} {recipe.key:14} {'yes' if image else 'no':8} {built}")
+        built = str(image.manifest.get("built_at", "-")) if image else "-"
+        state = "yes" if image else "corrupt" if f"{name}-{recipe.key}" in broken else "no"
+        print(f"{name:14} {recipe.key:14} {state:8} {built}")
+    for image in corrupt:
+        print(f"corrupt cache entry {image.folder}: unreadable image.json "
+              "(`vmapp images prune` removes it, a run builds it again)")
     return 0
 
 

@@ -8,7 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
-from harness.errors import CleanupErrors, ConfigError
+from harness.errors import CleanupErrors, ConfigError, ConfigErrors
 from harness.machines import libvirtd
 from harness.report.results import merge_runs, read_results
 from harness.runner.context import new_run_id, run_is_active
@@ -20,12 +20,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("report", help="rebuild the JUnit and HTML reports from results.json, "
                        "or merge several runs into one matrix")
     p.add_argument("runs", nargs="*", default=["latest"], metavar="RUN",
-                   help="run id or folder (default latest)")
+                   help="run folder, relative to where you stand, or run id in the reports "
+                   "folder (default latest)")
     p.add_argument("--merge", action="store_true",
                    help="one report from the RUNs, each cell from the latest run that has it")
     p.set_defaults(handler=handle_report)
-    p = sub.add_parser("ssh", help="log into a kept VM: RUN/SCENARIO[IMAGE] (RUN may be latest)")
-    p.add_argument("cell")
+    p = sub.add_parser("ssh", help="log into a kept VM: [RUN/]SCENARIO[IMAGE] (RUN defaults to "
+                       "latest)")
+    p.add_argument("cell", nargs="?", metavar="CELL",
+                   help="[RUN/]SCENARIO[IMAGE], e.g. latest/'tar-golang[debian-12]'; RUN is a "
+                   "run id or folder (default latest)")
     p.add_argument("command", nargs=argparse.REMAINDER,
                    help="run this in the VM instead of a login shell (after --)")
     p.set_defaults(handler=handle_ssh)
@@ -36,11 +40,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=handle_gc)
 
 
-def _run_folder(run: str) -> Path:
-    folder = Path(run) if os.sep in run else reports_dir() / run
-    if not (folder / "results.json").is_file():
-        raise ConfigError(problem=f"no results.json in {folder}", field="run")
-    return folder.resolve()
+def _run_folder(run: str, field: str = "run") -> Path:
+    """A run's report folder: ``run`` as a path from where the user stands, else as a run id
+    (or folder) in the reports folder."""
+    places = list(dict.fromkeys([Path(run), reports_dir() / run]))
+    for folder in places:
+        if (folder / "results.json").is_file():
+            return folder.resolve()
+    raise ConfigError(problem="no results.json in " + " or ".join(str(p) for p in places),
+                      field=field)
+
+
+def _kept_cells(run: str) -> str:
+    """Which cells of ``run`` have a kept VM, as a hint; nothing when the run cannot be read."""
+    try:
+        cells = read_results(_run_folder(run) / "results.json").cells
+    except (ConfigError, ConfigErrors):
+        return ""
+    kept = [f"{run}/{c.cell_id}" for c in cells if c.kept]
+    return f"; kept in {run}: {', '.join(kept)}" if kept else f"; no VM was kept in {run}"
 
 
 def handle_report(args: argparse.Namespace) -> int:
@@ -65,16 +83,28 @@ def handle_report(args: argparse.Namespace) -> int:
 
 
 def handle_ssh(args: argparse.Namespace) -> int:
-    run, _, cell_id = args.cell.partition("/")
-    results = read_results(_run_folder(run) / "results.json")
+    if not args.cell:
+        raise ConfigError(problem="name a kept cell: vmapp ssh [RUN/]SCENARIO[IMAGE] "
+                          f"[-- COMMAND]{_kept_cells('latest')}", field="cell")
+    run, _, cell_id = args.cell.rpartition("/")
+    run = run or "latest"
+    try:
+        folder = _run_folder(run, field="cell")
+    except ConfigError as exc:
+        raise ConfigError(problem=f"{exc.problem} (a cell is RUN/SCENARIO[IMAGE]; RUN is a run "
+                          "id or folder, latest when left out)", field="cell") from None
+    results = read_results(folder / "results.json")
     for cell in results.cells:
         if cell.cell_id == cell_id:
             if not cell.kept:
                 raise ConfigError(problem=f"{cell_id} was not kept (run with --keep on-failure "
                                   "or --keep always)", field="cell")
-            login = cell.login.splitlines()[-1].split("or: ", 1)[-1].split()
+            login = cell.login.strip().splitlines()[-1:]
+            if not login:
+                raise ConfigError(problem=f"{cell_id} was kept but its run recorded no login",
+                                  field="cell")
             remote = args.command[1:] if args.command[:1] == ["--"] else args.command
-            os.execvp("ssh", login + remote)
+            os.execvp("ssh", login[0].split("or: ", 1)[-1].split() + remote)
     known = ", ".join(c.cell_id for c in results.cells)
     raise ConfigError(problem=f"no cell {cell_id!r} in run {run} (cells: {known})", field="cell")
 

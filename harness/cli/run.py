@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
+from harness.errors import ConfigError
 from harness.report.results import CellResult
-from harness.runner.context import KEEP_CHOICES, RunOptions, auto_workers, vcpus_per_vm
+from harness.runner.context import (
+    KEEP_CHOICES,
+    RunOptions,
+    auto_workers,
+    new_run_id,
+    vcpus_per_vm,
+)
 from harness.runner.run import run_matrix
 from harness.scenario.load import load_all, scenario_files
-from harness.settings import REPO_ROOT
+from harness.settings import REPO_ROOT, reports_dir
 
 DEFAULT_SCENARIOS = [REPO_ROOT / "scenarios"]
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+EXIT_CODES = """\
+exit status:
+  0    every cell passed (or was skipped)
+  1    some cell failed (the product) or errored (the infrastructure, after its retries)
+  2    bad input: scenario files or arguments; nothing was started
+  3    the harness itself could not run (libvirt, Azurite, --accel kvm without KVM)
+  130  interrupted (Ctrl-C): the report keeps the cells that finished
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="run scenarios on real VMs and write a report")
+    p = sub.add_parser("run", help="run scenarios on real VMs and write a report",
+                       description="Run scenarios x images, each cell in a fresh VM, and write "
+                       "reports/<run-id>/ (index.html, junit.xml, results.json).",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenarios", nargs="*", type=Path,
                    help="scenario files or folders (default: scenarios/)")
     p.add_argument("--image", action="append", dest="images",
@@ -39,6 +59,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="only scenarios whose name contains this text")
     p.add_argument("-m", dest="marker", default="",
                    help="only scenarios carrying this marker (see each file's `markers`)")
+    p.add_argument("--reports-dir", type=Path, metavar="DIR",
+                   help="write the run's report folder under DIR (default: $VMAPP_REPORTS_DIR "
+                   "or reports/)")
+    p.add_argument("--junitxml", type=Path, metavar="PATH",
+                   help="also write the JUnit XML to PATH, as pytest's --junitxml does")
     p.set_defaults(handler=handle)
 
 
@@ -51,6 +76,28 @@ def _workers(text: str) -> int:
 
 def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def _writable_folder(folder: Path, option: str) -> None:
+    """Make ``folder`` (an output's place) now, so a bad path fails before any VM starts."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(problem=f"cannot create {folder}: {exc.strerror or exc}",
+                          field=option) from None
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    if args.retries < 0:
+        raise ConfigError(problem=f"must be 0 or more, got {args.retries}", field="--retries")
+    if args.reports_dir is not None:
+        _writable_folder(args.reports_dir, "--reports-dir")
+        os.environ["VMAPP_REPORTS_DIR"] = str(args.reports_dir.resolve())  # runner reads it
+    if args.junitxml is not None:
+        if args.junitxml.is_dir():
+            raise ConfigError(problem=f"{args.junitxml} is a folder; give a file name",
+                              field="--junitxml")
+        _writable_folder(args.junitxml.parent, "--junitxml")
 
 
 def _say(message: str, cell: CellResult | None) -> None:
@@ -67,6 +114,8 @@ def _say(message: str, cell: CellResult | None) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Exit status as EXIT_CODES says; 2 and 3 come from harness errors (see cli/errors.py)."""
+    _check_arguments(args)
     files = scenario_files(args.scenarios or DEFAULT_SCENARIOS)
     scenarios = [s for s in load_all(files)
                  if args.select in s.name and (not args.marker or args.marker in s.markers)]
@@ -79,7 +128,14 @@ def handle(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):  # what CI sends on cancel: like Ctrl-C
         signal.signal(signum, _interrupt)
     print(f"vmapp: {len(scenarios)} scenario(s), {workers} worker(s)", flush=True)
-    run, folder = run_matrix(scenarios, images=args.images, options=options, progress=_say)
+    run_id = new_run_id()
+    try:
+        run, folder = run_matrix(scenarios, images=args.images, options=options, progress=_say,
+                                 run_id=run_id)
+    finally:  # an interrupted run's JUnit XML too: CI shows the cells that finished
+        junit = reports_dir() / run_id / "junit.xml"
+        if args.junitxml is not None and junit.is_file():
+            shutil.copyfile(junit, args.junitxml)
     counts = run.counts()
     print()
     print(f"{'cell':50} {'outcome':8} {'time':>6}")

@@ -63,29 +63,51 @@ class BuiltImage:
 
     @property
     def manifest(self) -> dict[str, object]:
-        data: dict[str, object] = json.loads((self.folder / "image.json").read_text())
-        return data
+        return read_manifest(self.folder) or {}
 
 
 def images_dir() -> Path:
     return cache_dir() / "images"
 
 
-def cached(recipe: Recipe) -> BuiltImage | None:
-    image = BuiltImage(recipe.name, recipe.key, images_dir() / f"{recipe.name}-{recipe.key}")
-    return image if (image.folder / "image.json").is_file() else None
+def read_manifest(folder: Path) -> dict[str, object] | None:
+    """A cached build's image.json; None when it is missing, unreadable or not a build's."""
+    try:
+        data = json.loads((folder / "image.json").read_text())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("name", "key")):
+        return None
+    return data
 
+
+def cached(recipe: Recipe) -> BuiltImage | None:
+    """The recipe's build in the cache; a corrupt one does not count (it is built again)."""
+    image = BuiltImage(recipe.name, recipe.key, images_dir() / f"{recipe.name}-{recipe.key}")
+    return image if read_manifest(image.folder) is not None else None
+
+
+def corrupt_images() -> list[BuiltImage]:
+    """Cache folders whose image.json cannot be read (a cut write, a hand edit), named by their
+    folder (``<name>-<key>``)."""
+    found = []
+    for manifest in sorted(images_dir().glob("*/image.json")):
+        if read_manifest(manifest.parent) is None:
+            name, _, key = manifest.parent.name.rpartition("-")
+            found.append(BuiltImage(name, key, manifest.parent))
+    return found
 
 
 def stale_images() -> list[BuiltImage]:
-    """Cached builds that no recipe produces any more (the recipe changed, or is gone)."""
+    """Cached builds that no recipe produces any more (the recipe changed, or is gone), and
+    corrupt ones."""
     current = {f"{name}-{find_recipe(name).key}" for name in recipe_names()}
-    stale = []
+    stale = corrupt_images()
     for manifest in sorted(images_dir().glob("*/image.json")):
-        if manifest.parent.name not in current:
-            data = json.loads(manifest.read_text())
+        data = read_manifest(manifest.parent)
+        if data is not None and manifest.parent.name not in current:
             stale.append(BuiltImage(str(data["name"]), str(data["key"]), manifest.parent))
-    return stale
+    return sorted(stale, key=lambda image: image.folder)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jinja2
 
+from harness.redact import write_redacted
 from harness.report.results import STAGES, CellResult, RunResult
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -18,7 +19,6 @@ def write_html(run: RunResult, path: Path) -> Path:
     images = list(dict.fromkeys(c.image for c in run.cells))
     grid: dict[tuple[str, str], CellResult] = {(c.scenario, c.image): c for c in run.cells}
     descriptions = {c.scenario: c.description for c in run.cells}
-    path.write_text(env.get_template("report.html.j2").render(
+    return write_redacted(path, env.get_template("report.html.j2").render(
         run=run, scenarios=scenarios, images=images, grid=grid, counts=run.counts(),
         descriptions=descriptions, folder=path.parent, stages=STAGES))
-    return path

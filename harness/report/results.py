@@ -8,7 +8,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, ConfigErrors
+from harness.redact import write_redacted
+from harness.report.results_schema import problems
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("passed", "failed", "error", "skipped")
@@ -144,26 +146,37 @@ def merge_runs(runs: Sequence[RunResult], run_id: str) -> RunResult:
 
 
 def write_results(run: RunResult, folder: Path) -> Path:
-    path = folder / "results.json"
-    path.write_text(json.dumps(run.to_json(), indent=2))
-    return path
+    return write_redacted(folder / "results.json", json.dumps(run.to_json(), indent=2))
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def read_results(path: Path) -> RunResult:
-    """A results file read back; a missing, corrupt or foreign one is an error naming it."""
+    """A results file read back.  A missing, corrupt or foreign one is a ConfigError naming it;
+    one that departs from ``results.schema.json`` is a ConfigErrors, a line per problem."""
     try:
-        return _parse_results(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        data = json.loads(path.read_text(), parse_constant=_no_constant)
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(problem=f"cannot read results: {exc}", file=str(path)) from exc
+    if not isinstance(data, dict) or data.get("schemaVersion") != SCHEMA_VERSION:
+        raise ConfigError(problem="cannot read results: not a results file of schema version "
+                          f"{SCHEMA_VERSION}", file=str(path))
+    found = problems(data)
+    if found:
+        raise ConfigErrors([ConfigError(problem=p, file=str(path), field=f) for f, p in found])
+    return _parse_results(data)
 
 
 def _parse_results(data: dict[str, Any]) -> RunResult:
-    if data.pop("schemaVersion", None) != SCHEMA_VERSION:
-        raise ValueError(f"not a results file of schema version {SCHEMA_VERSION}")
+    """A run from data that has passed the schema."""
+    data.pop("schemaVersion")
     cells = []
-    for cell in data.pop("cells"):
-        steps = [StepRecord(**{**s, "commands": [CommandRecord(**c) for c in s["commands"]]})
-                 for s in cell.pop("steps")]
-        retries = [Attempt(**a) for a in cell.pop("retries")]
+    for cell in data.pop("cells", []):
+        steps = [StepRecord(**{**s, "commands": [CommandRecord(**c)
+                                                 for c in s.get("commands", [])]})
+                 for s in cell.pop("steps", [])]
+        retries = [Attempt(**a) for a in cell.pop("retries", [])]
         cells.append(CellResult(**cell, steps=steps, retries=retries))
     return RunResult(**data, cells=cells)

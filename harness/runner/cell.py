@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
+from harness.redact import redact_bytes, write_redacted
 from harness.report.results import Attempt, CellResult, StepRecord
 from harness.runner.context import RunContext
 from harness.runner.goal import CellGallery
@@ -121,12 +122,12 @@ def _collect(live: LiveCell, cell_dir: Path) -> None:
     try:
         live.result.status_files = live.lease.agent.collect(cell_dir)
     except HarnessError as exc:
-        (cell_dir / "collect-error.txt").write_text(str(exc))
+        write_redacted(cell_dir / "collect-error.txt", str(exc))
 
 
 def _finish_machine(ctx: RunContext, pool: MachinePool, lease: Lease, result: CellResult,
                     cell_dir: Path, *, failed: bool, healthy: bool) -> None:
-    (cell_dir / "console.log").write_bytes(lease.console_text())
+    (cell_dir / "console.log").write_bytes(redact_bytes(lease.console_text()))
     keep = ctx.options.keep == "always" or (ctx.options.keep == "on-failure" and failed)
     if keep:
         result.kept = True

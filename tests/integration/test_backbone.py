@@ -18,6 +18,7 @@ import pytest
 from harness.report.results import CellResult, RunResult
 from tests.browser import rendered_dom, screenshot
 from tests.integration.conftest import RunScenarios
+from tests.unit.report.test_report_secrets import LEAKS, report_files
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +89,20 @@ def test_junit_tells_failure_from_error(matrix_run: tuple[RunResult, Path]) -> N
     assert "exit 7" in (failure.text or "") and "cannot unpack archive" in (failure.text or "")
     error = cases["boot-timeout[debian-12]"].find("error")
     assert error is not None and error.get("type") == "InfrastructureError"
-    props = {p.get("name"): p.get("value")
-             for p in cases["tar-golang[debian-12]"].iter("property")}
-    assert props["image"] == "debian-12" and props["agent"] and props["image_key"]
+    assert passed.get("classname") == "scenarios.tar-golang.yaml"  # as the pytest route names it
+    assert re.search(r"^image: debian-12 \(key \w+\), accel (kvm|tcg), agent \S+, VM vmapp-",
+                     passed.findtext("system-out") or "", re.M)
     results = json.loads((folder / "results.json").read_text())
     assert [c["outcome"] for c in results["cells"]] == ["passed", "failed", "error"]
+
+
+def test_no_secret_in_a_real_report(matrix_run: tuple[RunResult, Path]) -> None:
+    """Every file of the run's report folder, the guest tarball's members included: the
+    packages were published with SAS links, none of their signatures is left."""
+    _, folder = matrix_run
+    files = report_files(folder)
+    assert any(name.endswith(".settings") for name in files)  # the agent's copy of the links
+    assert {name: LEAKS.findall(data) for name, data in files.items() if LEAKS.search(data)} == {}
 
 
 def test_html_matrix_in_a_real_browser(matrix_run: tuple[RunResult, Path],

@@ -12,7 +12,9 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from harness.images.build import BuiltImage, images_dir, stale_images
+from harness.cli import images as cli_images
+from harness.cli import main
+from harness.images.build import BuiltImage, cached, images_dir, stale_images
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
 from harness.machines.vagrant import ensure_box, remove_box
@@ -73,3 +75,26 @@ def test_vagrant_box_is_added_then_removed(cache: Path, tmp_path: Path) -> None:
     assert remove_box(image) is True
     assert not boxes.exists()
     assert remove_box(image) is False
+
+
+@pytest.mark.parametrize("content", ["{cut", '["not", "a", "manifest"]', '{"name": 12}', ""])
+def test_a_corrupt_cache_entry_is_listed_as_corrupt_and_pruned(
+        cache: Path, content: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = find_recipe("debian-12")
+    folder = fake_build("debian-12", recipe.key).folder
+    (folder / "image.json").write_text(content)
+    assert cached(recipe) is None  # a run builds it again
+    assert [(i.name, i.key, i.folder) for i in stale_images()] == [
+        ("debian-12", recipe.key, folder)]
+    assert main(["images", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"debian-12      {recipe.key:14} corrupt" in out
+    assert f"corrupt cache entry {folder}: unreadable image.json" in out
+    removed: list[str] = []
+    monkeypatch.setattr(cli_images.libvirtd, "ensure_daemons", lambda: None)
+    monkeypatch.setattr(cli_images.libvirtd, "open_connection",
+                        lambda: libvirt.open("test:///default"))
+    monkeypatch.setattr(cli_images, "remove_box", lambda image: removed.append(image.box_name))
+    assert main(["images", "prune"]) == 0
+    assert removed == [f"vmapp/debian-12-{recipe.key}"] and not folder.exists()

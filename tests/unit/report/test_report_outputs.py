@@ -101,23 +101,26 @@ def junit(tmp_path: Path) -> ET.Element:
 def test_junit_counts(tmp_path: Path) -> None:
     root = junit(tmp_path)
     assert root.tag == "testsuites"
-    expected = {"tests": "4", "failures": "1", "errors": "1", "skipped": "1", "time": "600.0"}
-    assert {k: root.get(k) for k in expected} == expected
+    expected = {"tests": "4", "failures": "1", "errors": "1", "time": "600.0"}
+    assert root.attrib == {"name": "vmapp-harness", **expected}  # junit-10.xsd: no skipped
     (suite,) = root
     assert suite.get("name") == "vmapp run 20261122-000000-abcd"
     assert suite.get("timestamp") == "2026-11-22T00:00:00Z"
     assert {k: suite.get(k) for k in expected} == expected
+    assert suite.get("skipped") == "1"
+    props = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
+    assert props == {"run_id": "20261122-000000-abcd", "accel": "tcg",
+                     "accel_reason": "no /dev/kvm", "interrupted": "False"}
 
 
 def test_junit_cases_failure_error_skipped(tmp_path: Path) -> None:
     cases = junit(tmp_path).findall("./testsuite/testcase")
     assert [(c.get("classname"), c.get("name")) for c in cases] == [
-        ("scenarios.tar-golang", "tar-golang[debian-12]"),
-        ("scenarios.broken-install", "broken-install[debian-12]"),
-        ("scenarios.tar-golang", "tar-golang[debian-13]"),
-        ("scenarios.broken-install", "broken-install[debian-13]")]
-    outcomes = [[child.tag for child in c if child.tag not in ("properties", "system-out")]
-                for c in cases]
+        ("scenarios.tar-golang.yaml", "tar-golang[debian-12]"),
+        ("tests.integration.scenarios.broken-install.yaml", "broken-install[debian-12]"),
+        ("tar-golang", "tar-golang[debian-13]"),  # no file known: the scenario's name
+        ("broken-install", "broken-install[debian-13]")]
+    outcomes = [[child.tag for child in c if child.tag != "system-out"] for c in cases]
     assert outcomes == [[], ["failure"], ["error"], ["skipped"]]
     failure = cases[1].find("failure")
     assert failure is not None
@@ -135,21 +138,18 @@ def test_junit_cases_failure_error_skipped(tmp_path: Path) -> None:
                                                          "boot [vmapp-x]: timed out")
     skipped = cases[3].find("skipped")
     assert skipped is not None and skipped.get("message") == "image not built"
-    assert cases[0].get("time") == "61.2"
-    assert cases[0].get("file") == "scenarios/tar-golang.yaml"
+    assert cases[0].attrib == {"classname": "scenarios.tar-golang.yaml",
+                               "name": "tar-golang[debian-12]", "time": "61.2"}
 
 
-def test_junit_properties_and_system_out(tmp_path: Path) -> None:
+def test_junit_cell_details_in_system_out(tmp_path: Path) -> None:
     cases = junit(tmp_path).findall("./testsuite/testcase")
-    props = {p.get("name"): p.get("value") for p in cases[0].findall("./properties/property")}
-    assert props == {"image": "debian-12", "image_key": "abc123", "scenario": "tar-golang",
-                     "accel": "tcg", "agent": "1.0.9", "vm": "vmapp-run1-tar", "retries": "0",
-                     "artifacts": "cells/tar-golang-debian-12",
-                     "package:go_linux@1.0.0": "sha256:aa", "seconds:publish": "1.2",
-                     "seconds:boot": "33.4", "seconds:ready": "5.0", "seconds:steps": "20.5",
-                     "seconds:destroy": "2.0"}
-    retried = {p.get("name"): p.get("value") for p in cases[2].findall("./properties/property")}
-    assert retried["retries"] == "1"
+    assert (cases[0].findtext("system-out") or "").splitlines()[-5:] == [
+        "file: scenarios/tar-golang.yaml",
+        "image: debian-12 (key abc123), accel tcg, agent 1.0.9, VM vmapp-run1-tar",
+        "artifacts: cells/tar-golang-debian-12",
+        "package go_linux@1.0.0: sha256:aa",
+        "time: publish 1.2s, boot 33.4s, ready 5.0s, steps 20.5s, destroy 2.0s"]
     assert (cases[2].findtext("system-out") or "").endswith(
         "retried after infrastructure error(s): ssh: refused")
     assert (cases[1].findtext("system-out") or "").endswith(
@@ -231,3 +231,45 @@ def test_html_of_an_interrupted_run_says_so(tmp_path: Path) -> None:
     run.interrupted, run.cells = True, run.cells[:1]
     text = write_html(run, tmp_path / "index.html").read_text()
     assert '<b id="interrupted">interrupted</b> after 1 cell(s), 600 s' in text
+
+
+def test_html_counts_then_failures_first(tmp_path: Path) -> None:
+    """The counts open the page (before the acceleration's long reason), then a list of what
+    failed or errored, failures first, each linking to its cell, then the matrix."""
+    run = make_run()
+    run.accel_reason = "qemu: " + "long message " * 50
+    text = write_html(run, tmp_path / "index.html").read_text()
+    body = text.split("<body>", 1)[1]
+    order = [body.index(marker) for marker in (
+        'id="counts"', 'id="accel"', 'id="failures"', 'id="matrix"', '<details class="cell"')]
+    assert order == sorted(order)
+    failures = body.split('id="failures"', 1)[1].split("</section>", 1)[0]
+    assert failures.count("<li") == 2
+    assert failures.index('data-cell="broken-install[debian-12]"') < failures.index(
+        'data-cell="tar-golang[debian-13]"')
+    assert '<a href="#broken-install[debian-12]">' in failures
+    assert ": boot [vmapp-x]: timed out</li>" in failures
+
+
+def test_html_without_failures_has_no_failures_list(tmp_path: Path) -> None:
+    run = make_run()
+    run.cells = [run.cells[0]]
+    assert 'id="failures"' not in write_html(run, tmp_path / "index.html").read_text()
+
+
+def test_odd_characters_reach_every_report_whole(tmp_path: Path) -> None:
+    """A lone surrogate from a scenario's description and terminal colours or NULs in a
+    command's output: every file is written, and junit.xml stays well-formed."""
+    run = make_run()
+    run.cells[0].description = "half a pair: \ud800"
+    run.cells[1].steps[0].commands[0].stderr = "\x1b[31mred\x1b[0m \x00 done"
+    run.cells[1].message = "bell \x07"
+    (tmp_path / "index.html").write_text("previous")
+    assert read_results(write_results(run, tmp_path)).cells[0].description == "half a pair: \ud800"
+    assert "half a pair: \\ud800" in write_html(run, tmp_path / "index.html").read_text()
+    cases = ET.parse(write_junit(run, tmp_path / "junit.xml")).getroot().iter("testcase")
+    failure = next(c for c in cases if c.find("failure") is not None).find("failure")
+    assert failure is not None and failure.get("message") == "bell \\x07"
+    assert "\\x1b[31mred\\x1b[0m \\x00 done" in (failure.text or "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "junit.xml",
+                                                          "results.json"]  # no .part left
