@@ -154,6 +154,7 @@ class HarnessSession:
         self.ctx: RunContext | None = None
         self.pool: MachinePool | None = None
         self.started = time.monotonic()
+        self.order: list[str] = []  # cell ids in collection order (xdist controller)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -161,6 +162,11 @@ class HarnessSession:
         controller owns (`vmapp gc` spares it while the controller lives)."""
         claim_run_folder(self.run_folder)
         node.workerinput["vmapp_run_id"] = self.run_result.run_id
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist controller: the collection order, which the report's matrix keeps."""
+        self.order = self.order or [nodeid.rsplit("::", 1)[-1] for nodeid in ids]
 
     @property
     def run_folder(self) -> Path:
@@ -209,7 +215,7 @@ class HarnessSession:
             run.cells += worker.cells
             run.accel, run.accel_reason = worker.accel, worker.accel_reason
         if parts:
-            order = {item.name: n for n, item in enumerate(session.items)}
+            order = {name: n for n, name in enumerate(self.order)}
             run.cells.sort(key=lambda c: order.get(c.cell_id, len(order)))
             shutil.rmtree(self.report_dir / WORKERS, ignore_errors=True)
         if self.run_folder.is_dir() and not any(c.kept for c in run.cells):

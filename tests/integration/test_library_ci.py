@@ -1,5 +1,5 @@
 """The scenario library's CI subset (scenarios marked `ci`: at least one per package pattern)
-on a real VM.  The full library is one command away: `vmapp run scenarios/`."""
+on real VMs, two workers each reverting its VM per cell.  The full library is one command away: `vmapp run scenarios/`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,6 @@ def test_ci_subset_covers_every_package_pattern() -> None:
 
 
 def test_ci_subset_passes_on_a_real_vm(run_scenarios: RunScenarios) -> None:
-    run, _ = run_scenarios(*ci_scenarios())
+    run, _ = run_scenarios(*ci_scenarios(), workers=2, cpus=1)
     bad = {c.cell_id: c.message for c in run.cells if c.outcome != "passed"}
     assert not bad, bad

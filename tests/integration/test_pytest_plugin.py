@@ -1,6 +1,6 @@
-"""Scenarios as pytest items: `pytest scenarios/...` boots the VMs, names items
-`scenario[image]`, prints the step table for a failure, and writes JUnit plus the harness's
-own reports."""
+"""Scenarios as pytest items: `pytest -n 2 scenarios/...` (pytest-xdist) spreads the cells over
+two workers with VMs of their own, names items `scenario[image]`, prints the step table for a
+failure, and writes JUnit plus one report of the harness's own for the whole session."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def test_pytest_runs_scenarios_as_items(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", f"--junitxml={junit}",
+         "-n", "2",
          "--vmapp-image", "debian-12",
          "scenarios/tar-golang.yaml", "scenarios/order-middle-failure.yaml",
          "tests/integration/scenarios/broken-install.yaml"],
@@ -38,5 +39,8 @@ def test_pytest_runs_scenarios_as_items(tmp_path: Path) -> None:
     assert (tmp_path / "reports" / "latest" / "index.html").is_file()
     assert "vmapp report: " in out
     run = record_booted(tmp_path / "reports" / "latest" / "results.json")
+    assert [c.cell_id for c in run.cells] == [
+        "tar-golang[debian-12]", "order-middle-failure[debian-12]", "broken-install[debian-12]"]
+    assert {c.vm.split("-")[4] for c in run.cells} == {"w1", "w2"}  # both workers ran cells
     assert leftovers(run.run_id) == []
     assert not (state_dir() / "runs" / run.run_id).exists()  # its storage went with the session
