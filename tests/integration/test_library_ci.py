@@ -1,5 +1,6 @@
 """The scenario library's CI subset (scenarios marked `ci`: at least one per package pattern)
-on real VMs, two workers each reverting its VM per cell.  The full library is one command away: `vmapp run scenarios/`."""
+on real VMs, two workers each reverting its VM per cell.  The full library is one command
+away: `vmapp run scenarios/`."""
 
 from __future__ import annotations
 
