@@ -5,8 +5,8 @@ reports can show the fields separately.  Two families matter to users:
 
 * :class:`InfrastructureError` -- the machinery failed (boot timeout, SSH refused, image build);
   reported as an *error*, retried once in a fresh VM.
-* :class:`ProductFailure` -- the VM application deployment misbehaved (an expectation not met);
-  reported as a *failure*, never retried.
+* an unmet expectation is not an exception: the cell records it as data and is a *failure*
+  (JUnit ``<failure type="ProductFailure">``), never retried.
 """
 
 from __future__ import annotations
@@ -93,17 +93,6 @@ class WaitTimeout(InfrastructureError):
     def message(self) -> str:
         text = f"{self.stage}: timed out after {self.seconds:.0f}s waiting for {self.check}"
         return f"{text} (last error: {self.last_error})" if self.last_error else text
-
-
-@dataclass(eq=False)
-class ProductFailure(HarnessError):
-    """The deployment did not do what the scenario expected."""
-
-    expectation: str
-    actual: str
-
-    def message(self) -> str:
-        return f"expected {self.expectation}; got {self.actual}"
 
 
 @dataclass(eq=False)

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from harness.gallery.bodies import (
-    Json,
     canonical,
     obj,
     one_of,
@@ -27,13 +26,6 @@ from harness.gallery.resources import COMMUNITY, GROUPS, LINUX, PRIVATE, WINDOWS
 
 MAX_ACTION_CHARS = 4096  # beyond the seeds: each manage action is at most 4,096 characters
 OS_TYPES = (LINUX, WINDOWS)
-
-
-def require_location(body: Mapping[str, Any]) -> str:
-    location = body.get("location")
-    if not isinstance(location, str) or not location.strip():
-        raise fail("location_required", "location")
-    return location
 
 
 def check_body_name(body: Mapping[str, Any], url_name: str) -> None:
@@ -158,6 +150,3 @@ def check_location_update(old: str, new: str) -> None:
     if region_key(old) != region_key(new):
         raise fail("property_change", "location", parameter="location")
 
-
-def properties_of(body: Mapping[str, Any], param: str) -> Json:
-    return obj(body, "properties", param)

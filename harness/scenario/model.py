@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,6 @@ class Scenario:
     interpreter: str = "/bin/sh"
     config_naming: str = "underscore"
     ready_seconds: int | None = None  # overrides the image's SSH readiness deadline
-    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def held_back(self) -> set[str]:

@@ -10,7 +10,6 @@ from harness.errors import (
     GuestUnreachable,
     HarnessError,
     InfrastructureError,
-    ProductFailure,
     WaitTimeout,
 )
 
@@ -55,11 +54,6 @@ def test_wait_timeout_names_what_was_awaited() -> None:
     assert str(WaitTimeout(stage="boot", detail="", check="ssh", seconds=5,
                            last_error="OSError: refused")) == \
         "boot: timed out after 5s waiting for ssh (last error: OSError: refused)"
-
-
-def test_product_failure() -> None:
-    assert str(ProductFailure(expectation="exit 0", actual="exit 7")) == \
-        "expected exit 0; got exit 7"
 
 
 def test_cleanup_errors_list_every_failure() -> None:
