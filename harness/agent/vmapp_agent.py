@@ -26,18 +26,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import errno
 import http.client
 import json
+import math
 import os
 import platform
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -53,8 +57,15 @@ DEFAULT_COMMAND_TIMEOUT = 900.0
 DEFAULT_DOWNLOAD_RETRY_SECONDS = 120
 DOWNLOAD_BACKOFF_SECONDS = 0.5
 DOWNLOAD_BACKOFF_MAX_SECONDS = 5.0
+# Local write errors no retry can fix: the download fails at once and its .part goes.
+LOCAL_WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+# "No such host": final.  EAI_AGAIN ("temporary failure") is not: DNS may not be up after a boot.
+UNKNOWN_HOST_ERRORS = tuple(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
+                            if hasattr(socket, name))
 STOP_GRACE_SECONDS = 10.0
 MAX_COMMAND_CHARS = 4096
+MAX_SEQUENCE_NUMBER = 2**31 - 1  # the platform's sequence numbers are 32-bit integers
+MAX_FILE_NAME_BYTES = 255  # what Linux and NTFS allow for one path component
 LINUX_INTERPRETERS = ("/bin/sh", "/bin/bash")
 WINDOWS_INTERPRETERS = ("cmd.exe",)
 CONFIG_NAMINGS = ("underscore", "hyphen")
@@ -230,8 +241,10 @@ APP_FIELDS: dict[str, tuple[str, bool, Any]] = {
     "scriptBehaviorAfterReboot": ("behavior", False, "None"),
     "tags": ("text", False, ""),
 }
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,117}$")
-VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# Matched with fullmatch: "$" would also match before a trailing newline, and "\d" would take
+# non-ASCII digits such as "\u0661".
+NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,117}")
+VERSION_RE = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 
 
 def _problem(kind: str, value: Any) -> str | None:
@@ -247,23 +260,76 @@ def _problem(kind: str, value: Any) -> str | None:
         return None if ok else "must be an integer or null"
     if not isinstance(value, str):
         return "must be a string"
-    if kind == "name" and (not NAME_RE.match(value) or value.endswith(".")):
+    if not _is_unicode(value):
+        return "must be valid Unicode text (no lone surrogates)"
+    if kind == "name" and (not NAME_RE.fullmatch(value) or value.endswith(".")):
         return "must be 1-117 letters, digits, '-', '.' or '_', not ending with '.'"
     if kind == "version":
-        match = VERSION_RE.match(value)
+        match = VERSION_RE.fullmatch(value)
         if not match or any(int(p) > 2147483647 for p in match.groups()):
             return "must be Major.Minor.Patch, each a 32-bit integer"
-    if kind == "url" and value.split(":", 1)[0].lower() not in ("http", "https", "file"):
-        return "must be an http, https or file URL"
+    if kind == "url":
+        return _url_problem(value)
     if kind == "command" and not value.strip():
         return "must not be empty"
     if kind == "command" and len(value) > MAX_COMMAND_CHARS:
         return f"must be at most {MAX_COMMAND_CHARS} characters"
-    if kind == "file" and (value in (".", "..") or "/" in value or "\\" in value):
+    if kind == "command" and "\0" in value:  # no OS can pass a NUL in a command line
+        return "must not contain NUL"
+    if kind == "file" and not _is_file_name(value):
         return "must be a plain file name"
     if kind == "behavior" and value not in REBOOT_BEHAVIORS:
         return "must be 'None' or 'Rerun'"
     return None
+
+
+def _is_unicode(text: str) -> bool:
+    """False for strings JSON can carry but no file or command line can (lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_file_name(name: str) -> bool:
+    """One path component every file system takes: no separator, no NUL, not too long."""
+    return (name not in (".", "..") and not any(c in name for c in "/\\\0")
+            and len(name.encode("utf-8")) <= MAX_FILE_NAME_BYTES)
+
+
+def _url_problem(url: str) -> str | None:
+    """Refuse links ``urlopen`` would crash on or could never fetch, so no app fails for them
+    later (a malformed IPv6 host, a port out of range, spaces or control characters, no host)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "must be a valid URL"
+    if parts.scheme.lower() not in ("http", "https", "file"):
+        return "must be an http, https or file URL"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "must be a valid URL (no spaces or control characters)"
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        return "must be a valid URL (no host)"
+    return None
+
+
+def _bad_number(value: Any, minimum: float, inclusive: bool) -> bool:
+    """True unless ``value`` is a finite JSON number above (or at) ``minimum``.
+
+    NaN compares false with everything, so a plain ``value <= 0`` test lets it through; an
+    integer too big for a float would overflow where the agent computes deadlines.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    try:
+        number = float(value)
+    except OverflowError:
+        return True
+    if not math.isfinite(number):
+        return True
+    return number < minimum or (number == minimum and not inclusive)
 
 
 def _validate_options(raw: Any, os_name: str, errors: list[str]) -> dict[str, Any]:
@@ -279,10 +345,10 @@ def _validate_options(raw: Any, os_name: str, errors: list[str]) -> dict[str, An
     if naming not in CONFIG_NAMINGS:
         errors.append("options.configNaming: must be 'underscore' or 'hyphen'")
     timeout = raw.get("commandTimeoutSeconds", DEFAULT_COMMAND_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if _bad_number(timeout, 0, inclusive=False):
         errors.append("options.commandTimeoutSeconds: must be a positive number")
     retry = raw.get("downloadRetrySeconds", DEFAULT_DOWNLOAD_RETRY_SECONDS)
-    if isinstance(retry, bool) or not isinstance(retry, (int, float)) or retry < 0:
+    if _bad_number(retry, 0, inclusive=True):
         errors.append("options.downloadRetrySeconds: must be a number >= 0")
     return {"interpreter": interpreter, "configNaming": naming, "commandTimeoutSeconds": timeout,
             "downloadRetrySeconds": retry}
@@ -315,8 +381,9 @@ def validate_goal_state(raw: Any, agent_os: str) -> dict[str, Any]:
         raise AgentError("invalid goal state: the document must be a JSON object")
     errors = [f"{key}: unknown field" for key in raw if key not in TOP_FIELDS]
     seq = raw.get("sequenceNumber")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        errors.append("sequenceNumber: required, a non-negative integer")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQUENCE_NUMBER:
+        errors.append(f"sequenceNumber: required, a non-negative integer (at most "
+                      f"{MAX_SEQUENCE_NUMBER})")
     os_name = raw.get("os")
     if os_name not in ("linux", "windows"):
         errors.append("os: required, 'linux' or 'windows'")
@@ -347,6 +414,8 @@ def load_goal_state(path: str, agent_os: str) -> dict[str, Any]:
         raw = read_json(Path(path))
     except (OSError, ValueError) as exc:
         raise AgentError(f"cannot read goal state {path}: {exc}") from exc
+    except RecursionError as exc:  # the parser recurses once per level of nesting
+        raise AgentError(f"cannot read goal state {path}: nested too deeply") from exc
     return validate_goal_state(raw, agent_os)
 
 
@@ -371,8 +440,9 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
 
     Connection errors and HTTP 5xx/408/429 are retried with backoff for ``retry_seconds`` (storage
     throttles, and right after a boot the network may not be up yet); other 4xx answers such as
-    403 (bad SAS) and 404 (no blob) are final.  The message names the HTTP status, since that is
-    what tells a user which link is wrong.
+    403 (bad SAS) and 404 (no blob), an unknown host, a missing local file and a full disk are
+    final.  The message names the HTTP status, since that is what tells a user which link is
+    wrong.  A shutdown (SIGTERM) ends the retries: ``resume`` downloads again after the boot.
     """
     problem = ""
     deadline = time.monotonic() + retry_seconds
@@ -382,7 +452,9 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
             pause = min(DOWNLOAD_BACKOFF_SECONDS * 2 ** (attempt - 1), DOWNLOAD_BACKOFF_MAX_SECONDS)
             if time.monotonic() + pause > deadline:
                 break
-            time.sleep(pause)
+            _pause(pause)
+        if _Stop.requested:
+            raise Interrupted("the system is shutting down; resume will download after the boot")
         attempt += 1
         try:
             return _fetch(url, dest)
@@ -391,21 +463,54 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
             if exc.code < 500 and exc.code not in (408, 429):
                 break
         except urllib.error.URLError as exc:
-            problem = f"connection failed: {exc.reason}"
-        except (OSError, http.client.HTTPException) as exc:
+            problem, final = _connection_problem(exc.reason)
+            if final:
+                break
+        except OSError as exc:
+            if exc.errno in LOCAL_WRITE_ERRORS:
+                raise DownloadError(f"{os.strerror(exc.errno).lower()} (writing {dest})") from exc
+            problem = f"transfer failed: {exc}"
+        except http.client.HTTPException as exc:
             problem = f"transfer failed: {exc}"
     raise DownloadError(problem)
 
 
+def _connection_problem(reason: Any) -> tuple[str, bool]:
+    """What a URLError's reason means, and whether it is final (no retry can change it): an
+    unknown host, a local file that is missing or unreadable, or a link urllib refuses."""
+    if isinstance(reason, socket.gaierror) and reason.errno in UNKNOWN_HOST_ERRORS:
+        return f"connection failed: no such host ({reason.strerror})", True
+    if isinstance(reason, (socket.timeout, ConnectionError)):
+        return f"connection failed: {reason}", False
+    final = isinstance(reason, str) or (
+        isinstance(reason, OSError) and not isinstance(reason, socket.gaierror)
+        and reason.errno in (errno.ENOENT, errno.EACCES, errno.EISDIR, errno.ENOTDIR))
+    return f"connection failed: {reason}", final
+
+
+def _pause(seconds: float) -> None:
+    """Sleep, but wake at once when a shutdown begins (a signal does not cut a sleep short)."""
+    end = time.monotonic() + seconds
+    while not _Stop.requested and time.monotonic() < end:
+        time.sleep(min(0.1, max(end - time.monotonic(), 0)))
+
+
 def _fetch(url: str, dest: Path) -> int:
+    """One attempt; whatever ends it early (full disk, a dropped connection) removes the
+    ``.part``, so a failed download never holds on to the space it took."""
     part = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as out:
-        shutil.copyfileobj(response, out, 1024 * 1024)
-        size = out.tell()
-        expected = response.headers.get("Content-Length")
-    if expected is not None and int(expected) != size:
-        raise OSError(f"got {size} of {expected} bytes")
-    os.replace(part, dest)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as out:
+            shutil.copyfileobj(response, out, 1024 * 1024)
+            size = out.tell()
+            expected = response.headers.get("Content-Length")
+        if expected is not None and expected.strip() != str(size):
+            raise OSError(f"got {size} of {expected} bytes")
+        os.replace(part, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
     return size
 
 

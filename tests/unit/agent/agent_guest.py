@@ -129,6 +129,14 @@ class Guest:
             assert done.returncode == expect_rc, done.stderr
         return done
 
+    def start_apply(self, goal: dict[str, Any]) -> subprocess.Popen[str]:
+        """``apply`` in the background, for tests that signal the agent while it works."""
+        path = self.tmp / "goal.json"
+        path.write_text(json.dumps(goal))
+        return subprocess.Popen([sys.executable, str(AGENT), "--root", str(self.root),
+                                 "--boot-id-file", str(self.boot_file), "apply", str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
     def resume(self) -> subprocess.CompletedProcess[str]:
         done = self.run("resume")
         assert done.returncode == 0, done.stderr

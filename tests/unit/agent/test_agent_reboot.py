@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from agent_guest import AGENT, Guest
+from agent_guest import Guest
 
 from harness.agent import vmapp_agent
 
@@ -149,14 +147,6 @@ def test_resume_hook_is_only_installed_on_a_real_root(tmp_path: Path) -> None:
     assert "WantedBy=multi-user.target\n" in unit
 
 
-def _start_apply(guest: Guest, goal: dict) -> subprocess.Popen[str]:
-    path = guest.tmp / "goal.json"
-    path.write_text(json.dumps(goal))
-    return subprocess.Popen([sys.executable, str(AGENT), "--root", str(guest.root),
-                             "--boot-id-file", str(guest.boot_file), "apply", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def _wait_for(path: Path) -> int:
     deadline = time.monotonic() + 20
     while not (path.exists() and path.read_text().strip()):
@@ -173,7 +163,7 @@ def test_shutdown_killing_agent_and_command_leaves_the_command_for_resume(
                f"while [ ! -f {gate} ]; do sleep 0.05; done; {guest.mark('a:done')}")
     apps = [guest.app("a", order=1, install=install, scriptBehaviorAfterReboot="Rerun"),
             guest.app("b", order=2)]
-    agent = _start_apply(guest, guest.goal(1, apps))
+    agent = guest.start_apply(guest.goal(1, apps))
     group = _wait_for(pidfile)
     os.kill(agent.pid, signal.SIGTERM)  # systemd stops everything at once
     os.killpg(group, signal.SIGTERM)
@@ -195,7 +185,7 @@ def test_sigterm_lets_the_running_command_finish_but_starts_nothing_more(
     gate = guest.tmp / "gate"
     install = f"echo $$ > {pidfile}; while [ ! -f {gate} ]; do sleep 0.05; done; echo ok"
     apps = [guest.app("a", order=1, install=install), guest.app("b", order=2)]
-    agent = _start_apply(guest, guest.goal(1, apps))
+    agent = guest.start_apply(guest.goal(1, apps))
     _wait_for(pidfile)
     os.kill(agent.pid, signal.SIGTERM)
     time.sleep(0.2)
@@ -215,7 +205,7 @@ def test_sigterm_does_not_hold_up_a_shutdown_behind_a_long_command(guest: Guest)
     pidfile = guest.tmp / "pid"
     install = f"echo $$ > {pidfile}; sleep 120"
     apps = [guest.app("a", order=1, install=install), guest.app("b", order=2)]
-    agent = _start_apply(guest, guest.goal(1, apps))
+    agent = guest.start_apply(guest.goal(1, apps))
     group = _wait_for(pidfile)
     started = time.monotonic()
     os.kill(agent.pid, signal.SIGTERM)
