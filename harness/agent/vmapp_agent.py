@@ -106,12 +106,17 @@ def write_text_atomic(path: Path, text: str, durable: bool = False) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        if durable:
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: leave the old file, not a half-written copy
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     if durable and os.name == "posix":
         fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -670,7 +675,7 @@ class AgentLock:
         self.owner_file = path.with_name(path.name + ".owner")
         self._fd: int | None = None
 
-    def acquire(self, wait: float, owner: str) -> None:
+    def acquire(self, wait: float, owner: str, log: Log) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(str(self.path), os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait
@@ -685,7 +690,10 @@ class AgentLock:
                                  f"({holder}); gave up after waiting {wait:g}s")
             time.sleep(0.05)
         self._fd = fd
-        write_text_atomic(self.owner_file, owner + "\n")
+        try:  # only a courtesy to a refused run: a full disk must not stop the agent here
+            write_text_atomic(self.owner_file, owner + "\n")
+        except OSError as exc:
+            log(f"WARNING: could not write {self.owner_file}: {exc}")
 
     def release(self) -> None:
         if self._fd is not None:
@@ -963,7 +971,6 @@ class Agent:
     def _start(self, goal: dict[str, Any]) -> None:
         seq = goal["sequenceNumber"]
         write_json(self.layout.settings_file(seq), goal, durable=True)
-        write_text_atomic(self.layout.mrseq_file, str(seq), durable=True)
         steps = plan(goal, load_registry(self.layout), self.layout)
         self.journal = {"schemaVersion": SCHEMA_VERSION, "sequenceNumber": seq,
                         "state": "running", "supersededBy": None, "startedUTC": utc_now(),
@@ -975,6 +982,9 @@ class Agent:
             if step["action"] == "unchanged":
                 self._finish_step(step)
         self._persist()
+        # Last: had it come before the journal, a failed journal write (a full disk) would leave
+        # a sequence number that refuses its own re-send ("not newer") with nothing to resume.
+        write_text_atomic(self.layout.mrseq_file, str(seq), durable=True)
 
     def _persist(self) -> None:
         """Journal first (durable: reboot recovery reads it), then what a host polls."""
@@ -1365,7 +1375,7 @@ def _converge(args: argparse.Namespace, layout: Layout, log: Log) -> int:
     boot_id = read_boot_id(args.boot_id_file)
     lock = AgentLock(layout.lock_file)
     lock.acquire(args.lock_wait, f"pid {os.getpid()}, {args.command}, boot {boot_id}, "
-                                 f"since {utc_now()}")
+                                 f"since {utc_now()}", log)
     try:
         agent = Agent(layout, boot_id, log)
         if goal is not None:
@@ -1407,6 +1417,12 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"interrupted: {exc}")
         return EXIT_INTERRUPTED
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in LOCAL_WRITE_ERRORS:
+            # The disk filled up under the agent: each of its files was replaced whole or not at
+            # all, so a re-send or ``resume`` continues once there is room again.
+            log(f"ERROR: {exc}")
+            _error(f"error: cannot write its files: {exc}")
+            return EXIT_ERROR
         log("INTERNAL ERROR\n" + traceback.format_exc())
         _error(f"internal error: {type(exc).__name__}: {exc} (traceback in {layout.log_file})")
         return EXIT_INTERNAL
