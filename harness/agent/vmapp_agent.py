@@ -53,6 +53,7 @@ LINUX_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerLinux"
 WINDOWS_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerWindows"
 SCHEMA_VERSION = 1  # of the details, journal and registry files
 OUTPUT_TAIL_BYTES = 64 * 1024
+APP_OUTPUTS = ("stdout", "stderr")  # the app folder's copies of a command's output
 DEFAULT_COMMAND_TIMEOUT = 900.0
 DEFAULT_DOWNLOAD_RETRY_SECONDS = 120
 DOWNLOAD_BACKOFF_SECONDS = 0.5
@@ -792,14 +793,34 @@ def installed_entry(entry: dict[str, Any] | None) -> dict[str, Any] | None:
     return previous
 
 
-def new_op(operation: str | None, version: str, folder: str | None, command: str | None
-           ) -> dict[str, Any]:
-    """One command of a step, as journalled (and, with output tails added, as in details)."""
+def new_op(operation: str | None, version: str, folder: str | None, command: str | None,
+           owner: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One command of a step, as journalled (and, with output tails added, as in details).
+
+    ``owner`` is the app version (goal-state app or registry entry) whose files are in
+    ``folder``: the app folder's copies of the output must not take its package's name.
+    """
+    app_stdout, app_stderr = (app_output_path(folder, owner, name) for name in APP_OUTPUTS)
     return {"operation": operation, "version": version, "folder": folder, "command": command,
             "state": "pending", "outcome": None, "message": "", "exitCode": None,
             "timedOut": False, "attempts": 0, "bootId": None, "finishedBootId": None,
             "startedUTC": None, "finishedUTC": None, "interruptedByReboot": False,
-            "rerun": False, "endedInReboot": False, "stdoutPath": None, "stderrPath": None}
+            "rerun": False, "endedInReboot": False, "stdoutPath": None, "stderrPath": None,
+            "appStdoutPath": app_stdout, "appStderrPath": app_stderr}
+
+
+def app_output_path(folder: str | None, owner: dict[str, Any] | None, name: str) -> str | None:
+    """Where the app folder's copy of a command's ``stdout``/``stderr`` goes (later docs: "each
+    app's command output is kept as stdout/stderr files in its download folder"), or None when
+    the app's package or config file has that name: a package is never overwritten by output.
+
+    A default config name (``<app>_config``, ``<app>-config``) can never be ``stdout`` or
+    ``stderr``, so the explicit names and the package name are all that can collide.
+    """
+    if folder is None or owner is None:
+        return None
+    taken = (package_file_name(owner), owner.get("configFileName"))
+    return None if name in taken else str(Path(folder, name))
 
 
 def new_step(name: str, version: str, action: str, *, spec: dict[str, Any] | None = None,
@@ -844,7 +865,7 @@ def plan(goal: dict[str, Any], registry: dict[str, dict[str, Any]], layout: Layo
             removals.append(dict(step, action="forget"))
         else:
             step["ops"] = [new_op("remove", current["version"], current["folder"],
-                                  current["remove"])]
+                                  current["remove"], current)]
             removals.append(step)
     removals.sort(key=lambda s: -s["order"] if s["order"] is not None else float("-inf"))
     apps = [_app_step(app, registry.get(app["name"]), layout) for app in goal["applications"]]
@@ -866,13 +887,13 @@ def _app_step(app: dict[str, Any], entry: dict[str, Any] | None, layout: Layout
         step["restore"] = True
         return _unchanged(step, current["result"], False)
     if current is None:
-        ops = [new_op("install", version, str(folder), app["install"])]
+        ops = [new_op("install", version, str(folder), app["install"], app)]
         return new_step(name, version, "install", spec=app, entry=entry, folder=folder, ops=ops)
     if app["update"]:
-        ops = [new_op("update", version, str(folder), app["update"])]
+        ops = [new_op("update", version, str(folder), app["update"], app)]
     else:  # no update command: the old version's remove, then the new version's install
-        ops = [new_op("remove", current["version"], current["folder"], current["remove"]),
-               new_op("install", version, str(folder), app["install"])]
+        ops = [new_op("remove", current["version"], current["folder"], current["remove"], current),
+               new_op("install", version, str(folder), app["install"], app)]
     return new_step(name, version, "update", spec=app, entry=entry, installed=current,
                     folder=folder, ops=ops)
 
@@ -1118,8 +1139,8 @@ class Agent:
         self.log(f"{step['app']}: running {op['operation']} (attempt {op['attempts']}) "
                  f"in {folder}: {op['command']}")
         timeout = float(self.options["commandTimeoutSeconds"])
-        result = self.executor.run(op["command"], folder, folder / "stdout", folder / "stderr",
-                                   timeout)
+        result = self.executor.run(op["command"], folder, Path(op["stdoutPath"]),
+                                   Path(op["stderrPath"]), timeout)
         killed = result.exit_code is not None and result.exit_code < 0
         if (killed or result.interrupted) and system_stopping(self.layout):
             raise Interrupted(f"{step['app']}: {op['operation']} was killed by the shutdown")
@@ -1131,12 +1152,15 @@ class Agent:
         self._persist()
 
     def _keep_output(self, op: dict[str, Any]) -> None:
-        """Copy the app folder's stdout/stderr to this operation's own files."""
-        folder = Path(op["folder"])
-        for name, key in (("stdout", "stdoutPath"), ("stderr", "stderrPath")):
-            if op[key] and (folder / name).exists():
+        """Copy this operation's output files to the app folder's ``stdout``/``stderr``.
+
+        The command writes to its own files under ``outputs/<seq>/``, never into the app folder,
+        where a package may be called ``stdout``; the copies are made once it has ended.
+        """
+        for source, copy in (("stdoutPath", "appStdoutPath"), ("stderrPath", "appStderrPath")):
+            if op[source] and op[copy] and Path(op[copy]).parent.is_dir():
                 with contextlib.suppress(OSError):
-                    shutil.copyfile(folder / name, op[key])
+                    shutil.copyfile(op[source], op[copy])
 
     def _check_stopping(self) -> None:
         if system_stopping(self.layout):
@@ -1245,10 +1269,7 @@ def operation_records(step: dict[str, Any]) -> list[dict[str, Any]]:
             record["result"] = "RUNNING"
         else:  # not run: the step is still pending, or it was skipped / stopped by a failure
             record["result"] = "PENDING" if step["state"] == "pending" else "SKIPPED"
-        folder = op["folder"]
-        record["appStdoutPath"] = str(Path(folder, "stdout")) if folder else None
-        record["appStderrPath"] = str(Path(folder, "stderr")) if folder else None
-        record["stdout"] = tail_text(op["stdoutPath"])  # written when the command ends
+        record["stdout"] = tail_text(op["stdoutPath"])  # details are rewritten when it ends
         record["stderr"] = tail_text(op["stderrPath"])
         records.append(record)
     return records
