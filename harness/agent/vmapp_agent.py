@@ -558,30 +558,44 @@ def wait_or_stop(proc: subprocess.Popen[bytes], timeout: float) -> ExecResult | 
 class Executor(Protocol):
     """Runs one command string in ``cwd`` with output to two files; never raises for the
     command's own failure.  ShExecutor and CmdExecutor implement it; a wine-hosted Windows
-    stand-in would be a third."""
+    stand-in would be a third.
 
-    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float
-            ) -> ExecResult: ...
+    ``started`` is the command's "started" marker: it must exist, durably, before the command
+    itself begins and never when it did not, so that after a power cut the agent can tell a
+    command that never started (run it) from one that was interrupted (docs/agent.md).
+    """
+
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float,
+            started: Path) -> ExecResult: ...
+
+
+# Run by the interpreter itself as ``$0 -c LAUNCH $0 MARKER COMMAND``: create the marker, fsync it
+# (``sync FILE``; a plain ``sync`` where that is not supported), then become
+# ``<interpreter> -c COMMAND``, so the command runs exactly as it would without the wrapper.
+LAUNCH = 'printf started > "$1"; sync "$1" 2>/dev/null || sync; exec "$0" -c "$2"'
 
 
 class ShExecutor:
     """Linux: ``<interpreter> -c CMD`` in its own process group, output straight to files.
 
-    Files, not pipes: a background child that keeps a pipe open would hang the agent.
+    Files, not pipes: a background child that keeps a pipe open would hang the agent.  The
+    child writes its own "started" marker as its first act (``LAUNCH``): written by the agent,
+    a power cut between the marker and the process start would read as "interrupted".
     """
 
     def __init__(self, interpreter: str = "/bin/sh") -> None:
         self.interpreter = interpreter
 
-    def argv(self, command: str) -> list[str]:
-        return [self.interpreter, "-c", command]
+    def argv(self, command: str, started: Path) -> list[str]:
+        return [self.interpreter, "-c", LAUNCH, self.interpreter, str(started), command]
 
-    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float
-            ) -> ExecResult:
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float,
+            started: Path) -> ExecResult:
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
             try:
-                proc = subprocess.Popen(self.argv(command), cwd=str(cwd), stdout=out, stderr=err,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                proc = subprocess.Popen(self.argv(command, started), cwd=str(cwd), stdout=out,
+                                        stderr=err, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
             except OSError as exc:
                 return ExecResult(None, error=f"could not start {self.interpreter}: {exc}")
             ended = wait_or_stop(proc, timeout)
@@ -607,8 +621,8 @@ class CmdExecutor:
     def command_line(command: str) -> str:
         return "cmd.exe /c " + command
 
-    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float
-            ) -> ExecResult:
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float,
+            started: Path) -> ExecResult:
         flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
             try:
@@ -616,6 +630,10 @@ class CmdExecutor:
                                    stderr=err, stdin=subprocess.DEVNULL, creationflags=flags)
             except OSError as exc:
                 return ExecResult(None, error=f"could not start cmd.exe: {exc}")
+            # cmd.exe has no exec: the agent marks the start right after CreateProcess, so only a
+            # power cut in those milliseconds reads as "never started" (the launcher's to fix).
+            with contextlib.suppress(OSError):  # the command is running: never fail it now
+                write_text_atomic(started, "started", durable=True)
             ended = wait_or_stop(proc, timeout)
             if ended is None:
                 with contextlib.suppress(OSError, subprocess.SubprocessError):
@@ -807,6 +825,11 @@ def new_op(operation: str | None, version: str, folder: str | None, command: str
             "startedUTC": None, "finishedUTC": None, "interruptedByReboot": False,
             "rerun": False, "endedInReboot": False, "stdoutPath": None, "stderrPath": None,
             "appStdoutPath": app_stdout, "appStderrPath": app_stderr}
+
+
+def started_marker(op: dict[str, Any]) -> Path:
+    """The file the command creates as it starts, next to its output files."""
+    return Path(op["stdoutPath"]).with_suffix(".started")
 
 
 def app_output_path(folder: str | None, owner: dict[str, Any] | None, name: str) -> str | None:
@@ -1017,13 +1040,20 @@ class Agent:
     def _settle_interrupted(self) -> None:
         """Decide the fate of a command that was running when the agent stopped.
 
-        Boot id changed -> a reboot interrupted it: ``Rerun`` runs it again; ``None`` records it
-        as completed (it presumably asked for the reboot).  Same boot -> the agent itself died:
-        the outcome is unknown, so it is recorded as failed and not rerun.
+        No "started" marker -> the agent stopped (a power cut, a kill) after journalling the
+        command but before it began: it never ran, so it runs now, whatever the boot.  Boot id
+        changed -> a reboot interrupted it: ``Rerun`` runs it again; ``None`` records it as
+        completed (it presumably asked for the reboot).  Same boot -> the agent itself died: the
+        outcome is unknown, so it is recorded as failed and not rerun.
         """
         for step in self.steps:
             for op in step["ops"]:
                 if op["state"] != "running":
+                    continue
+                if not started_marker(op).exists():
+                    op.update(state="pending", attempts=op["attempts"] - 1)
+                    self.log(f"{step['app']}: {op['operation']} was journalled but never "
+                             "started; running it")
                     continue
                 self._keep_output(op)
                 if op["bootId"] != self.boot_id and step["rebootBehavior"] == "Rerun":
@@ -1140,7 +1170,7 @@ class Agent:
                  f"in {folder}: {op['command']}")
         timeout = float(self.options["commandTimeoutSeconds"])
         result = self.executor.run(op["command"], folder, Path(op["stdoutPath"]),
-                                   Path(op["stderrPath"]), timeout)
+                                   Path(op["stderrPath"]), timeout, started_marker(op))
         killed = result.exit_code is not None and result.exit_code < 0
         if (killed or result.interrupted) and system_stopping(self.layout):
             raise Interrupted(f"{step['app']}: {op['operation']} was killed by the shutdown")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from agent_guest import Guest
 
 from harness.agent import vmapp_agent
@@ -81,6 +83,44 @@ def test_agent_killed_without_a_reboot_records_an_unknown_outcome_as_failure(
     assert results["b"].startswith("Install FAILED Error executing command")
     assert "the agent stopped while it ran (no reboot detected)" in results["b"]
     assert results["c"] == "Install SKIPPED: not attempted because 'b' (order 2) failed"
+
+
+def die_at_launch(guest: Guest, goal: dict) -> None:
+    """``apply`` with an agent that dies (SIGKILL) the moment it would start its first command:
+    the journal already says "running", no process exists -- what a power cut there leaves."""
+    script = ("import os, runpy, signal, subprocess, sys\n"
+              "subprocess.Popen = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+              "sys.argv = sys.argv[1:]\n"
+              "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    argv = guest.argv("apply", str(guest.write_goal(goal)))
+    done = subprocess.run([argv[0], "-c", script, *argv[1:]], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert guest.results(1)["a"] == "Install RUNNING"
+
+
+@pytest.mark.parametrize("behavior", ["None", "Rerun"])
+@pytest.mark.parametrize("rebooted", [True, False], ids=["power-cut", "agent-killed"])
+def test_command_journalled_but_never_started_runs_once_after_resume(
+        guest: Guest, behavior: str, rebooted: bool) -> None:
+    apps = [guest.app("a", order=1, scriptBehaviorAfterReboot=behavior), guest.app("b", order=2)]
+    die_at_launch(guest, guest.goal(1, apps))
+    assert guest.trace_lines() == []
+    if rebooted:
+        guest.reboot()
+    guest.resume()
+    assert guest.trace_lines() == ["a:install:1.0.0", "b:install:1.0.0"]
+    assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install SUCCESS"}
+    [op] = guest.ops(1, "a")
+    assert (op["attempts"], op["exitCode"], op["message"]) == (1, 0, "")
+    assert (op["interruptedByReboot"], op["rerun"], op["endedInReboot"]) == (False, False, False)
+
+
+def test_started_marker_is_written_by_the_command_before_it_runs(guest: Guest) -> None:
+    seen = guest.tmp / "seen"
+    guest.apply(guest.goal(1, [guest.app("a", install=f"ls {guest.ext}/outputs/1 > {seen}")]))
+    assert seen.read_text().split() == ["a_1.0.0_install_1.started",
+                                        "a_1.0.0_install_1.stderr", "a_1.0.0_install_1.stdout"]
 
 
 def test_resume_with_nothing_pending_does_nothing(guest: Guest) -> None:
