@@ -768,7 +768,8 @@ def system_stopping(layout: Layout) -> bool:
 
 
 class Log:
-    """Timestamped lines appended to the extension's log; logging never fails the agent."""
+    """Timestamped lines appended to the extension's log; logging never fails the agent (a
+    message quoting a lone surrogate from a refused goal state is written escaped)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -776,7 +777,7 @@ class Log:
     def __call__(self, message: str) -> None:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as fh:
+            with open(self.path, "a", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.write(f"{utc_now()} [{os.getpid()}] {message}\n")
 
 
@@ -1443,8 +1444,10 @@ def _converge(args: argparse.Namespace, layout: Layout, log: Log) -> int:
 
 
 def _error(text: str) -> None:
+    """One line on stderr; a lone surrogate quoted from the goal state is escaped, not fatal."""
+    line = "vmapp_agent: " + " ".join(text.split()) + "\n"
     with contextlib.suppress(OSError):
-        sys.stderr.write("vmapp_agent: " + " ".join(text.split()) + "\n")
+        sys.stderr.write(line.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
