@@ -60,6 +60,8 @@ DOWNLOAD_BACKOFF_SECONDS = 0.5
 DOWNLOAD_BACKOFF_MAX_SECONDS = 5.0
 # Local write errors no retry can fix: the download fails at once and its .part goes.
 LOCAL_WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+# A file: link to a file that is missing or unreadable: final.
+LOCAL_FILE_ERRORS = (errno.ENOENT, errno.EACCES, errno.EISDIR, errno.ENOTDIR)
 # "No such host": final.  EAI_AGAIN ("temporary failure") is not: DNS may not be up after a boot.
 UNKNOWN_HOST_ERRORS = tuple(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
                             if hasattr(socket, name))
@@ -306,7 +308,8 @@ def _is_file_name(name: str) -> bool:
 
 def _url_problem(url: str) -> str | None:
     """Refuse links ``urlopen`` would crash on or could never fetch, so no app fails for them
-    later (a malformed IPv6 host, a port out of range, spaces or control characters, no host)."""
+    later (a malformed IPv6 host, a port out of range, spaces, control characters or other
+    non-ASCII text that http.client cannot send, no host)."""
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
@@ -314,8 +317,8 @@ def _url_problem(url: str) -> str | None:
         return "must be a valid URL"
     if parts.scheme.lower() not in ("http", "https", "file"):
         return "must be an http, https or file URL"
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return "must be a valid URL (no spaces or control characters)"
+    if not url.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "must be a valid URL (ASCII, percent-encoded; no spaces or control characters)"
     if parts.scheme.lower() != "file" and not parts.hostname:
         return "must be a valid URL (no host)"
     return None
@@ -478,19 +481,19 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
             problem = f"transfer failed: {exc}"
         except http.client.HTTPException as exc:
             problem = f"transfer failed: {exc}"
+        except ValueError as exc:  # a link urllib cannot use, e.g. "file:///a%00b"
+            problem = f"invalid link: {exc}"
+            break
     raise DownloadError(problem)
 
 
 def _connection_problem(reason: Any) -> tuple[str, bool]:
     """What a URLError's reason means, and whether it is final (no retry can change it): an
-    unknown host, a local file that is missing or unreadable, or a link urllib refuses."""
+    unknown host, a local file that is missing or unreadable, or a link urllib refuses (its
+    reason is then a text such as "no host given").  A refused connection is not final."""
     if isinstance(reason, socket.gaierror) and reason.errno in UNKNOWN_HOST_ERRORS:
         return f"connection failed: no such host ({reason.strerror})", True
-    if isinstance(reason, (socket.timeout, ConnectionError)):
-        return f"connection failed: {reason}", False
-    final = isinstance(reason, str) or (
-        isinstance(reason, OSError) and not isinstance(reason, socket.gaierror)
-        and reason.errno in (errno.ENOENT, errno.EACCES, errno.EISDIR, errno.ENOTDIR))
+    final = isinstance(reason, str) or getattr(reason, "errno", None) in LOCAL_FILE_ERRORS
     return f"connection failed: {reason}", final
 
 
@@ -572,7 +575,7 @@ class Executor(Protocol):
 # Run by the interpreter itself as ``$0 -c LAUNCH $0 MARKER COMMAND``: create the marker, fsync it
 # (``sync FILE``; a plain ``sync`` where that is not supported), then become
 # ``<interpreter> -c COMMAND``, so the command runs exactly as it would without the wrapper.
-LAUNCH = 'printf started > "$1"; sync "$1" 2>/dev/null || sync; exec "$0" -c "$2"'
+LAUNCH = 'printf started > "$1"; { sync "$1" || sync; } 2>/dev/null; exec "$0" -c "$2"'
 
 
 class ShExecutor:

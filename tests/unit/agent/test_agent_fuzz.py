@@ -6,8 +6,8 @@ Each input is a valid goal state with one to three random mutations: a value swa
 hostile one (wrong types, huge numbers, NaN, NUL, lone surrogates, newlines, non-ASCII digits,
 malformed links, JSON nested up to 100,000 deep), a field dropped or added, an app duplicated, a
 value wrapped in a list or an object.  The agent runs in-process (``main``) against a fresh root
-per input, so 300 inputs take seconds; packages come from ``file:`` links so a valid input really
-downloads and runs its commands.
+per input, so 300 inputs take seconds; packages come from ``file:`` links or the tests' HTTP
+blob server, so a valid input really downloads and runs its commands.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_guest import BlobServer
 
 from harness.agent import vmapp_agent
 
@@ -35,10 +36,10 @@ HOSTILE: list[Any] = [
 ]
 
 
-def valid_goal(package: Path) -> dict[str, Any]:
+def valid_goal(package: str) -> dict[str, Any]:
     def app(name: str, order: int | None) -> dict[str, Any]:
         return {"name": name, "version": "1.0.0", "packageReferenceId": f"/x/{name}/1.0.0",
-                "order": order, "packageUrl": package.as_uri(), "configUrl": None,
+                "order": order, "packageUrl": package, "configUrl": None,
                 "install": "true", "remove": "true", "update": None, "packageFileName": None,
                 "configFileName": None, "treatFailureAsDeploymentFailure": False,
                 "enableAutomaticUpgrade": False, "scriptBehaviorAfterReboot": "None",
@@ -78,14 +79,14 @@ def mutate(rng: random.Random, goal: dict[str, Any]) -> None:
     elif kind < 0.4 and isinstance(target[key], str) and target[key]:
         text = target[key]
         cut = rng.randrange(len(text))
-        target[key] = text[:cut] + rng.choice(["\x00", "\n", "\u0662", "\ud83d", "%", "\\"]) + \
-            text[cut:]
+        insert = rng.choice(["\x00", "\n", "\u0662", "\u00fc", "\ud83d", "%", "%00", "\\", "["])
+        target[key] = text[:cut] + insert + text[cut:]
     else:
         target[key] = rng.choice(HOSTILE)
 
 
-def goal_text(rng: random.Random, package: Path) -> str:
-    goal = valid_goal(package)
+def goal_text(rng: random.Random, packages: list[str]) -> str:
+    goal = valid_goal(rng.choice(packages))
     if rng.random() < 0.05:
         goal["applications"].append(json.loads(json.dumps(goal["applications"][0])))
     for _ in range(rng.randint(1, 3)):
@@ -95,11 +96,12 @@ def goal_text(rng: random.Random, package: Path) -> str:
 
 
 def test_fuzzed_goal_states_are_applied_or_refused_never_an_internal_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+        tmp_path: Path, blob_server: BlobServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(vmapp_agent.signal, "signal", lambda *args: None)  # pytest's own
     package = tmp_path / "package"
     package.write_bytes(b"package")
+    packages = [package.as_uri(), blob_server.put(f"{tmp_path.name}/package", b"package")]
     boot = tmp_path / "boot_id"
     boot.write_text("boot-1\n")
     rng = random.Random(SEED)
@@ -108,7 +110,7 @@ def test_fuzzed_goal_states_are_applied_or_refused_never_an_internal_error(
     for index in range(INPUTS):
         case = tmp_path / str(index)
         case.mkdir()
-        text = goal_text(rng, package)
+        text = goal_text(rng, packages)
         (case / "goal.json").write_text(text)
         began = time.monotonic()
         code = vmapp_agent.main(["--root", str(case / "root"), "--boot-id-file", str(boot),

@@ -87,6 +87,8 @@ BAD = [
      "applications[0].packageUrl: must be a valid URL"),
     (lambda g: g["applications"][0].update(packageUrl="http:///go"),
      "applications[0].packageUrl: must be a valid URL"),
+    (lambda g: g["applications"][0].update(packageUrl="http://h/\u00fc"),
+     "applications[0].packageUrl: must be a valid URL"),
     (lambda g: g.update(options={"commandTimeoutSeconds": float("nan")}),
      "options.commandTimeoutSeconds: must be a positive number"),
     (lambda g: g.update(options={"commandTimeoutSeconds": float("inf")}),

@@ -65,10 +65,15 @@ def _unknown_host_url(guest: Guest) -> str:
     pytest.skip("this machine's resolver does not answer 'no such host' for .invalid")
 
 
+def _nul_file_url(guest: Guest) -> str:
+    return _missing_file_url(guest) + "%00x"
+
+
 @pytest.mark.parametrize(("make_url", "reason"),
                          [(_missing_file_url, "No such file or directory"),
-                          (_unknown_host_url, "no such host")],
-                         ids=["missing-file", "unknown-host"])
+                          (_unknown_host_url, "no such host"),
+                          (_nul_file_url, "invalid link: embedded null byte")],
+                         ids=["missing-file", "unknown-host", "percent-encoded-nul"])
 def test_permanent_download_errors_fail_at_once(guest: Guest, make_url: Any,
                                                 reason: str) -> None:
     app = guest.app("go", packageUrl=make_url(guest))
