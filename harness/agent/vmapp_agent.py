@@ -1404,6 +1404,17 @@ def ensure_resume_at_boot(layout: Layout, log: Log) -> None:
 # Command line
 
 
+def _seconds(text: str) -> float:
+    """A finite number of seconds >= 0 (``nan`` would never reach its deadline)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vmapp_agent.py", description=__doc__.split("\n")[0])
     parser.add_argument("--root", default=None, help="map every absolute path under DIR (tests)")
@@ -1411,7 +1422,7 @@ def build_parser() -> argparse.ArgumentParser:
                         default="windows" if sys.platform == "win32" else "linux")
     parser.add_argument("--boot-id-file", default=None,
                         help="file holding the boot id (default: the OS's own boot id)")
-    parser.add_argument("--lock-wait", type=float, default=600.0,
+    parser.add_argument("--lock-wait", type=_seconds, default=600.0,
                         help="seconds to wait for another agent run to finish (default 600)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

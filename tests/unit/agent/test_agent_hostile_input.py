@@ -100,3 +100,10 @@ def test_sigterm_stops_the_download_retries(guest: Guest) -> None:
         agent.kill()
     assert agent.returncode == 3 and "interrupted" in stderr
     assert guest.results(1) == {"go": "Install PENDING"}  # resume downloads it again
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon"])
+def test_lock_wait_must_be_a_finite_number_of_seconds(guest: Guest, wait: str) -> None:
+    done = guest.apply(guest.goal(1, [guest.app("go")]), 2, "--lock-wait", wait)
+    assert "--lock-wait: must be a finite number of seconds >= 0" in done.stderr
+    assert "Traceback" not in done.stderr
