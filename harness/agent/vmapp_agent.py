@@ -574,8 +574,11 @@ class Executor(Protocol):
 
 # Run by the interpreter itself as ``$0 -c LAUNCH $0 MARKER COMMAND``: create the marker, fsync it
 # (``sync FILE``; a plain ``sync`` where that is not supported), then become
-# ``<interpreter> -c COMMAND``, so the command runs exactly as it would without the wrapper.
-LAUNCH = 'printf started > "$1"; { sync "$1" || sync; } 2>/dev/null; exec "$0" -c "$2"'
+# ``<interpreter> -c COMMAND``, so the command runs exactly as it would without the wrapper.  No
+# marker (a full disk), no command: run unmarked, a power cut would get it run twice.
+LAUNCH_FAILED = 125
+LAUNCH = (f'printf started > "$1" || exit {LAUNCH_FAILED}; {{ sync "$1" || sync; }} 2>/dev/null; '
+          'exec "$0" -c "$2"')
 
 
 class ShExecutor:
@@ -602,6 +605,8 @@ class ShExecutor:
             except OSError as exc:
                 return ExecResult(None, error=f"could not start {self.interpreter}: {exc}")
             ended = wait_or_stop(proc, timeout)
+            if ended is not None and ended.exit_code == LAUNCH_FAILED and not started.exists():
+                return ExecResult(None, error=f"could not write its started marker {started}")
             if ended is not None:
                 return ended
             with contextlib.suppress(OSError):

@@ -123,6 +123,19 @@ def test_started_marker_is_written_by_the_command_before_it_runs(guest: Guest) -
                                         "a_1.0.0_install_1.stderr", "a_1.0.0_install_1.stdout"]
 
 
+def test_a_command_whose_started_marker_cannot_be_written_does_not_run(tmp_path: Path) -> None:
+    """Run unmarked, a power cut would make it "never started" and get it run a second time."""
+    ran, marker = tmp_path / "ran", tmp_path / "no-such-folder" / "started"
+    executor = vmapp_agent.ShExecutor()
+    result = executor.run(f"touch {ran}", tmp_path, tmp_path / "out", tmp_path / "err", 10, marker)
+    assert not ran.exists()
+    assert result.error == f"could not write its started marker {marker}"
+    assert "no-such-folder" in (tmp_path / "err").read_text()  # the shell's own reason
+    own_125 = executor.run("exit 125", tmp_path, tmp_path / "out", tmp_path / "err", 10,
+                           tmp_path / "started")
+    assert (own_125.exit_code, own_125.error) == (125, "")
+
+
 def test_resume_with_nothing_pending_does_nothing(guest: Guest) -> None:
     guest.apply(guest.goal(1, [guest.app("a")]))
     before = (guest.ext / "status" / "1.status").read_text()
