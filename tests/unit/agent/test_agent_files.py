@@ -122,9 +122,12 @@ def test_status_is_transitioning_while_apps_run(guest: Guest) -> None:
                                     "third": "Install PENDING"}
         [running] = guest.ops(1, "second")
         assert running["result"] == "RUNNING" and running["finishedUTC"] is None
-        # Output is live in the operation's own file; the tail in details and the app folder's
-        # copy come once it ends.
-        assert Path(running["stdoutPath"]).read_text() == "waiting\n"
+        # Output is live in the operation's own file (once the command has got as far as its
+        # echo); the tail in details and the app folder's copy come once it ends.
+        live = Path(running["stdoutPath"])
+        while not (live.exists() and live.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live.read_text() == "waiting\n"
         assert running["stdout"] == ""
         assert not Path(running["appStdoutPath"]).exists()
     finally:
