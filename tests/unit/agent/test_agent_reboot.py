@@ -116,6 +116,17 @@ def test_command_journalled_but_never_started_runs_once_after_resume(
     assert (op["interruptedByReboot"], op["rerun"], op["endedInReboot"]) == (False, False, False)
 
 
+def test_never_started_command_is_superseded_like_a_step_not_yet_begun(guest: Guest) -> None:
+    die_at_launch(guest, guest.goal(1, [guest.app("a", order=1), guest.app("b", order=2)]))
+    guest.apply(guest.goal(2, [guest.app("c")]))
+    assert guest.trace_lines() == ["c:install:1.0.0"]
+    assert guest.results(1) == {
+        "a": "Install SKIPPED: superseded by goal state 2 before it started",
+        "b": "Install SKIPPED: superseded by goal state 2 before it started"}
+    assert guest.ops(1, "a")[0]["attempts"] == 0
+    assert set(guest.registry()) == {"c"}
+
+
 def test_started_marker_is_written_by_the_command_before_it_runs(guest: Guest) -> None:
     seen = guest.tmp / "seen"
     guest.apply(guest.goal(1, [guest.app("a", install=f"ls {guest.ext}/outputs/1 > {seen}")]))
