@@ -26,18 +26,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import errno
 import http.client
 import json
+import math
 import os
 import platform
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -49,12 +53,22 @@ LINUX_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerLinux"
 WINDOWS_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerWindows"
 SCHEMA_VERSION = 1  # of the details, journal and registry files
 OUTPUT_TAIL_BYTES = 64 * 1024
+APP_OUTPUTS = ("stdout", "stderr")  # the app folder's copies of a command's output
 DEFAULT_COMMAND_TIMEOUT = 900.0
 DEFAULT_DOWNLOAD_RETRY_SECONDS = 120
 DOWNLOAD_BACKOFF_SECONDS = 0.5
 DOWNLOAD_BACKOFF_MAX_SECONDS = 5.0
+# Local write errors no retry can fix: the download fails at once and its .part goes.
+LOCAL_WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+# A file: link to a file that is missing or unreadable: final.
+LOCAL_FILE_ERRORS = (errno.ENOENT, errno.EACCES, errno.EISDIR, errno.ENOTDIR)
+# "No such host": final.  EAI_AGAIN ("temporary failure") is not: DNS may not be up after a boot.
+UNKNOWN_HOST_ERRORS = tuple(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
+                            if hasattr(socket, name))
 STOP_GRACE_SECONDS = 10.0
 MAX_COMMAND_CHARS = 4096
+MAX_SEQUENCE_NUMBER = 2**31 - 1  # the platform's sequence numbers are 32-bit integers
+MAX_FILE_NAME_BYTES = 255  # what Linux and NTFS allow for one path component
 LINUX_INTERPRETERS = ("/bin/sh", "/bin/bash")
 WINDOWS_INTERPRETERS = ("cmd.exe",)
 CONFIG_NAMINGS = ("underscore", "hyphen")
@@ -95,12 +109,17 @@ def write_text_atomic(path: Path, text: str, durable: bool = False) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        if durable:
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: leave the old file, not a half-written copy
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     if durable and os.name == "posix":
         fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -230,8 +249,10 @@ APP_FIELDS: dict[str, tuple[str, bool, Any]] = {
     "scriptBehaviorAfterReboot": ("behavior", False, "None"),
     "tags": ("text", False, ""),
 }
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,117}$")
-VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# Matched with fullmatch: "$" would also match before a trailing newline, and "\d" would take
+# non-ASCII digits such as "\u0661".
+NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,117}")
+VERSION_RE = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 
 
 def _problem(kind: str, value: Any) -> str | None:
@@ -247,23 +268,77 @@ def _problem(kind: str, value: Any) -> str | None:
         return None if ok else "must be an integer or null"
     if not isinstance(value, str):
         return "must be a string"
-    if kind == "name" and (not NAME_RE.match(value) or value.endswith(".")):
+    if not _is_unicode(value):
+        return "must be valid Unicode text (no lone surrogates)"
+    if kind == "name" and (not NAME_RE.fullmatch(value) or value.endswith(".")):
         return "must be 1-117 letters, digits, '-', '.' or '_', not ending with '.'"
     if kind == "version":
-        match = VERSION_RE.match(value)
+        match = VERSION_RE.fullmatch(value)
         if not match or any(int(p) > 2147483647 for p in match.groups()):
             return "must be Major.Minor.Patch, each a 32-bit integer"
-    if kind == "url" and value.split(":", 1)[0].lower() not in ("http", "https", "file"):
-        return "must be an http, https or file URL"
+    if kind == "url":
+        return _url_problem(value)
     if kind == "command" and not value.strip():
         return "must not be empty"
     if kind == "command" and len(value) > MAX_COMMAND_CHARS:
         return f"must be at most {MAX_COMMAND_CHARS} characters"
-    if kind == "file" and (value in (".", "..") or "/" in value or "\\" in value):
+    if kind == "command" and "\0" in value:  # no OS can pass a NUL in a command line
+        return "must not contain NUL"
+    if kind == "file" and not _is_file_name(value):
         return "must be a plain file name"
     if kind == "behavior" and value not in REBOOT_BEHAVIORS:
         return "must be 'None' or 'Rerun'"
     return None
+
+
+def _is_unicode(text: str) -> bool:
+    """False for strings JSON can carry but no file or command line can (lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_file_name(name: str) -> bool:
+    """One path component every file system takes: no separator, no NUL, not too long."""
+    return (name not in (".", "..") and not any(c in name for c in "/\\\0")
+            and len(name.encode("utf-8")) <= MAX_FILE_NAME_BYTES)
+
+
+def _url_problem(url: str) -> str | None:
+    """Refuse links ``urlopen`` would crash on or could never fetch, so no app fails for them
+    later (a malformed IPv6 host, a port out of range, spaces, control characters or other
+    non-ASCII text that http.client cannot send, no host)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "must be a valid URL"
+    if parts.scheme.lower() not in ("http", "https", "file"):
+        return "must be an http, https or file URL"
+    if not url.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "must be a valid URL (ASCII, percent-encoded; no spaces or control characters)"
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        return "must be a valid URL (no host)"
+    return None
+
+
+def _bad_number(value: Any, minimum: float, inclusive: bool) -> bool:
+    """True unless ``value`` is a finite JSON number above (or at) ``minimum``.
+
+    NaN compares false with everything, so a plain ``value <= 0`` test lets it through; an
+    integer too big for a float would overflow where the agent computes deadlines.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    try:
+        number = float(value)
+    except OverflowError:
+        return True
+    if not math.isfinite(number):
+        return True
+    return number < minimum or (number == minimum and not inclusive)
 
 
 def _validate_options(raw: Any, os_name: str, errors: list[str]) -> dict[str, Any]:
@@ -279,10 +354,10 @@ def _validate_options(raw: Any, os_name: str, errors: list[str]) -> dict[str, An
     if naming not in CONFIG_NAMINGS:
         errors.append("options.configNaming: must be 'underscore' or 'hyphen'")
     timeout = raw.get("commandTimeoutSeconds", DEFAULT_COMMAND_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if _bad_number(timeout, 0, inclusive=False):
         errors.append("options.commandTimeoutSeconds: must be a positive number")
     retry = raw.get("downloadRetrySeconds", DEFAULT_DOWNLOAD_RETRY_SECONDS)
-    if isinstance(retry, bool) or not isinstance(retry, (int, float)) or retry < 0:
+    if _bad_number(retry, 0, inclusive=True):
         errors.append("options.downloadRetrySeconds: must be a number >= 0")
     return {"interpreter": interpreter, "configNaming": naming, "commandTimeoutSeconds": timeout,
             "downloadRetrySeconds": retry}
@@ -315,8 +390,9 @@ def validate_goal_state(raw: Any, agent_os: str) -> dict[str, Any]:
         raise AgentError("invalid goal state: the document must be a JSON object")
     errors = [f"{key}: unknown field" for key in raw if key not in TOP_FIELDS]
     seq = raw.get("sequenceNumber")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        errors.append("sequenceNumber: required, a non-negative integer")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQUENCE_NUMBER:
+        errors.append(f"sequenceNumber: required, a non-negative integer (at most "
+                      f"{MAX_SEQUENCE_NUMBER})")
     os_name = raw.get("os")
     if os_name not in ("linux", "windows"):
         errors.append("os: required, 'linux' or 'windows'")
@@ -347,6 +423,8 @@ def load_goal_state(path: str, agent_os: str) -> dict[str, Any]:
         raw = read_json(Path(path))
     except (OSError, ValueError) as exc:
         raise AgentError(f"cannot read goal state {path}: {exc}") from exc
+    except RecursionError as exc:  # the parser recurses once per level of nesting
+        raise AgentError(f"cannot read goal state {path}: nested too deeply") from exc
     return validate_goal_state(raw, agent_os)
 
 
@@ -371,8 +449,9 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
 
     Connection errors and HTTP 5xx/408/429 are retried with backoff for ``retry_seconds`` (storage
     throttles, and right after a boot the network may not be up yet); other 4xx answers such as
-    403 (bad SAS) and 404 (no blob) are final.  The message names the HTTP status, since that is
-    what tells a user which link is wrong.
+    403 (bad SAS) and 404 (no blob), an unknown host, a missing local file and a full disk are
+    final.  The message names the HTTP status, since that is what tells a user which link is
+    wrong.  A shutdown (SIGTERM) ends the retries: ``resume`` downloads again after the boot.
     """
     problem = ""
     deadline = time.monotonic() + retry_seconds
@@ -382,7 +461,9 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
             pause = min(DOWNLOAD_BACKOFF_SECONDS * 2 ** (attempt - 1), DOWNLOAD_BACKOFF_MAX_SECONDS)
             if time.monotonic() + pause > deadline:
                 break
-            time.sleep(pause)
+            _pause(pause)
+        if _Stop.requested:
+            raise Interrupted("the system is shutting down; resume will download after the boot")
         attempt += 1
         try:
             return _fetch(url, dest)
@@ -391,21 +472,54 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
             if exc.code < 500 and exc.code not in (408, 429):
                 break
         except urllib.error.URLError as exc:
-            problem = f"connection failed: {exc.reason}"
-        except (OSError, http.client.HTTPException) as exc:
+            problem, final = _connection_problem(exc.reason)
+            if final:
+                break
+        except OSError as exc:
+            if exc.errno in LOCAL_WRITE_ERRORS:
+                raise DownloadError(f"{os.strerror(exc.errno).lower()} (writing {dest})") from exc
             problem = f"transfer failed: {exc}"
+        except http.client.HTTPException as exc:
+            problem = f"transfer failed: {exc}"
+        except ValueError as exc:  # a link urllib cannot use, e.g. "file:///a%00b"
+            problem = f"invalid link: {exc}"
+            break
     raise DownloadError(problem)
 
 
+def _connection_problem(reason: Any) -> tuple[str, bool]:
+    """What a URLError's reason means, and whether it is final (no retry can change it): an
+    unknown host, a local file that is missing or unreadable, or a link urllib refuses (its
+    reason is then a text such as "no host given").  A refused connection is not final."""
+    if isinstance(reason, socket.gaierror) and reason.errno in UNKNOWN_HOST_ERRORS:
+        return f"connection failed: no such host ({reason.strerror})", True
+    final = isinstance(reason, str) or getattr(reason, "errno", None) in LOCAL_FILE_ERRORS
+    return f"connection failed: {reason}", final
+
+
+def _pause(seconds: float) -> None:
+    """Sleep, but wake at once when a shutdown begins (a signal does not cut a sleep short)."""
+    end = time.monotonic() + seconds
+    while not _Stop.requested and time.monotonic() < end:
+        time.sleep(min(0.1, max(end - time.monotonic(), 0)))
+
+
 def _fetch(url: str, dest: Path) -> int:
+    """One attempt; whatever ends it early (full disk, a dropped connection) removes the
+    ``.part``, so a failed download never holds on to the space it took."""
     part = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as out:
-        shutil.copyfileobj(response, out, 1024 * 1024)
-        size = out.tell()
-        expected = response.headers.get("Content-Length")
-    if expected is not None and int(expected) != size:
-        raise OSError(f"got {size} of {expected} bytes")
-    os.replace(part, dest)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as out:
+            shutil.copyfileobj(response, out, 1024 * 1024)
+            size = out.tell()
+            expected = response.headers.get("Content-Length")
+        if expected is not None and expected.strip() != str(size):
+            raise OSError(f"got {size} of {expected} bytes")
+        os.replace(part, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
     return size
 
 
@@ -447,33 +561,52 @@ def wait_or_stop(proc: subprocess.Popen[bytes], timeout: float) -> ExecResult | 
 class Executor(Protocol):
     """Runs one command string in ``cwd`` with output to two files; never raises for the
     command's own failure.  ShExecutor and CmdExecutor implement it; a wine-hosted Windows
-    stand-in would be a third."""
+    stand-in would be a third.
 
-    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float
-            ) -> ExecResult: ...
+    ``started`` is the command's "started" marker: it must exist, durably, before the command
+    itself begins and never when it did not, so that after a power cut the agent can tell a
+    command that never started (run it) from one that was interrupted (docs/agent.md).
+    """
+
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float,
+            started: Path) -> ExecResult: ...
+
+
+# Run by the interpreter itself as ``$0 -c LAUNCH $0 MARKER COMMAND``: create the marker, fsync it
+# (``sync FILE``; a plain ``sync`` where that is not supported), then become
+# ``<interpreter> -c COMMAND``, so the command runs exactly as it would without the wrapper.  No
+# marker (a full disk), no command: run unmarked, a power cut would get it run twice.
+LAUNCH_FAILED = 125
+LAUNCH = (f'printf started > "$1" || exit {LAUNCH_FAILED}; {{ sync "$1" || sync; }} 2>/dev/null; '
+          'exec "$0" -c "$2"')
 
 
 class ShExecutor:
     """Linux: ``<interpreter> -c CMD`` in its own process group, output straight to files.
 
-    Files, not pipes: a background child that keeps a pipe open would hang the agent.
+    Files, not pipes: a background child that keeps a pipe open would hang the agent.  The
+    child writes its own "started" marker as its first act (``LAUNCH``): written by the agent,
+    a power cut between the marker and the process start would read as "interrupted".
     """
 
     def __init__(self, interpreter: str = "/bin/sh") -> None:
         self.interpreter = interpreter
 
-    def argv(self, command: str) -> list[str]:
-        return [self.interpreter, "-c", command]
+    def argv(self, command: str, started: Path) -> list[str]:
+        return [self.interpreter, "-c", LAUNCH, self.interpreter, str(started), command]
 
-    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float
-            ) -> ExecResult:
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float,
+            started: Path) -> ExecResult:
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
             try:
-                proc = subprocess.Popen(self.argv(command), cwd=str(cwd), stdout=out, stderr=err,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                proc = subprocess.Popen(self.argv(command, started), cwd=str(cwd), stdout=out,
+                                        stderr=err, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
             except OSError as exc:
                 return ExecResult(None, error=f"could not start {self.interpreter}: {exc}")
             ended = wait_or_stop(proc, timeout)
+            if ended is not None and ended.exit_code == LAUNCH_FAILED and not started.exists():
+                return ExecResult(None, error=f"could not write its started marker {started}")
             if ended is not None:
                 return ended
             with contextlib.suppress(OSError):
@@ -496,8 +629,8 @@ class CmdExecutor:
     def command_line(command: str) -> str:
         return "cmd.exe /c " + command
 
-    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float
-            ) -> ExecResult:
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float,
+            started: Path) -> ExecResult:
         flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
             try:
@@ -505,6 +638,10 @@ class CmdExecutor:
                                    stderr=err, stdin=subprocess.DEVNULL, creationflags=flags)
             except OSError as exc:
                 return ExecResult(None, error=f"could not start cmd.exe: {exc}")
+            # cmd.exe has no exec: the agent marks the start right after CreateProcess, so only a
+            # power cut in those milliseconds reads as "never started" (the launcher's to fix).
+            with contextlib.suppress(OSError):  # the command is running: never fail it now
+                write_text_atomic(started, "started", durable=True)
             ended = wait_or_stop(proc, timeout)
             if ended is None:
                 with contextlib.suppress(OSError, subprocess.SubprocessError):
@@ -565,7 +702,7 @@ class AgentLock:
         self.owner_file = path.with_name(path.name + ".owner")
         self._fd: int | None = None
 
-    def acquire(self, wait: float, owner: str) -> None:
+    def acquire(self, wait: float, owner: str, log: Log) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(str(self.path), os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait
@@ -580,7 +717,10 @@ class AgentLock:
                                  f"({holder}); gave up after waiting {wait:g}s")
             time.sleep(0.05)
         self._fd = fd
-        write_text_atomic(self.owner_file, owner + "\n")
+        try:  # only a courtesy to a refused run: a full disk must not stop the agent here
+            write_text_atomic(self.owner_file, owner + "\n")
+        except OSError as exc:
+            log(f"WARNING: could not write {self.owner_file}: {exc}")
 
     def release(self) -> None:
         if self._fd is not None:
@@ -636,7 +776,8 @@ def system_stopping(layout: Layout) -> bool:
 
 
 class Log:
-    """Timestamped lines appended to the extension's log; logging never fails the agent."""
+    """Timestamped lines appended to the extension's log; logging never fails the agent (a
+    message quoting a lone surrogate from a refused goal state is written escaped)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -644,7 +785,7 @@ class Log:
     def __call__(self, message: str) -> None:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as fh:
+            with open(self.path, "a", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.write(f"{utc_now()} [{os.getpid()}] {message}\n")
 
 
@@ -679,14 +820,39 @@ def installed_entry(entry: dict[str, Any] | None) -> dict[str, Any] | None:
     return previous
 
 
-def new_op(operation: str | None, version: str, folder: str | None, command: str | None
-           ) -> dict[str, Any]:
-    """One command of a step, as journalled (and, with output tails added, as in details)."""
+def new_op(operation: str | None, version: str, folder: str | None, command: str | None,
+           owner: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One command of a step, as journalled (and, with output tails added, as in details).
+
+    ``owner`` is the app version (goal-state app or registry entry) whose files are in
+    ``folder``: the app folder's copies of the output must not take its package's name.
+    """
+    app_stdout, app_stderr = (app_output_path(folder, owner, name) for name in APP_OUTPUTS)
     return {"operation": operation, "version": version, "folder": folder, "command": command,
             "state": "pending", "outcome": None, "message": "", "exitCode": None,
             "timedOut": False, "attempts": 0, "bootId": None, "finishedBootId": None,
             "startedUTC": None, "finishedUTC": None, "interruptedByReboot": False,
-            "rerun": False, "endedInReboot": False, "stdoutPath": None, "stderrPath": None}
+            "rerun": False, "endedInReboot": False, "stdoutPath": None, "stderrPath": None,
+            "appStdoutPath": app_stdout, "appStderrPath": app_stderr}
+
+
+def started_marker(op: dict[str, Any]) -> Path:
+    """The file the command creates as it starts, next to its output files."""
+    return Path(op["stdoutPath"]).with_suffix(".started")
+
+
+def app_output_path(folder: str | None, owner: dict[str, Any] | None, name: str) -> str | None:
+    """Where the app folder's copy of a command's ``stdout``/``stderr`` goes (later docs: "each
+    app's command output is kept as stdout/stderr files in its download folder"), or None when
+    the app's package or config file has that name: a package is never overwritten by output.
+
+    A default config name (``<app>_config``, ``<app>-config``) can never be ``stdout`` or
+    ``stderr``, so the explicit names and the package name are all that can collide.
+    """
+    if folder is None or owner is None:
+        return None
+    taken = (package_file_name(owner), owner.get("configFileName"))
+    return None if name in taken else str(Path(folder, name))
 
 
 def new_step(name: str, version: str, action: str, *, spec: dict[str, Any] | None = None,
@@ -731,7 +897,7 @@ def plan(goal: dict[str, Any], registry: dict[str, dict[str, Any]], layout: Layo
             removals.append(dict(step, action="forget"))
         else:
             step["ops"] = [new_op("remove", current["version"], current["folder"],
-                                  current["remove"])]
+                                  current["remove"], current)]
             removals.append(step)
     removals.sort(key=lambda s: -s["order"] if s["order"] is not None else float("-inf"))
     apps = [_app_step(app, registry.get(app["name"]), layout) for app in goal["applications"]]
@@ -753,13 +919,13 @@ def _app_step(app: dict[str, Any], entry: dict[str, Any] | None, layout: Layout
         step["restore"] = True
         return _unchanged(step, current["result"], False)
     if current is None:
-        ops = [new_op("install", version, str(folder), app["install"])]
+        ops = [new_op("install", version, str(folder), app["install"], app)]
         return new_step(name, version, "install", spec=app, entry=entry, folder=folder, ops=ops)
     if app["update"]:
-        ops = [new_op("update", version, str(folder), app["update"])]
+        ops = [new_op("update", version, str(folder), app["update"], app)]
     else:  # no update command: the old version's remove, then the new version's install
-        ops = [new_op("remove", current["version"], current["folder"], current["remove"]),
-               new_op("install", version, str(folder), app["install"])]
+        ops = [new_op("remove", current["version"], current["folder"], current["remove"], current),
+               new_op("install", version, str(folder), app["install"], app)]
     return new_step(name, version, "update", spec=app, entry=entry, installed=current,
                     folder=folder, ops=ops)
 
@@ -858,7 +1024,6 @@ class Agent:
     def _start(self, goal: dict[str, Any]) -> None:
         seq = goal["sequenceNumber"]
         write_json(self.layout.settings_file(seq), goal, durable=True)
-        write_text_atomic(self.layout.mrseq_file, str(seq), durable=True)
         steps = plan(goal, load_registry(self.layout), self.layout)
         self.journal = {"schemaVersion": SCHEMA_VERSION, "sequenceNumber": seq,
                         "state": "running", "supersededBy": None, "startedUTC": utc_now(),
@@ -870,6 +1035,9 @@ class Agent:
             if step["action"] == "unchanged":
                 self._finish_step(step)
         self._persist()
+        # Last: had it come before the journal, a failed journal write (a full disk) would leave
+        # a sequence number that refuses its own re-send ("not newer") with nothing to resume.
+        write_text_atomic(self.layout.mrseq_file, str(seq), durable=True)
 
     def _persist(self) -> None:
         """Journal first (durable: reboot recovery reads it), then what a host polls."""
@@ -881,13 +1049,20 @@ class Agent:
     def _settle_interrupted(self) -> None:
         """Decide the fate of a command that was running when the agent stopped.
 
-        Boot id changed -> a reboot interrupted it: ``Rerun`` runs it again; ``None`` records it
-        as completed (it presumably asked for the reboot).  Same boot -> the agent itself died:
-        the outcome is unknown, so it is recorded as failed and not rerun.
+        No "started" marker -> the agent stopped (a power cut, a kill) after journalling the
+        command but before it began: it never ran, so it runs now, whatever the boot.  Boot id
+        changed -> a reboot interrupted it: ``Rerun`` runs it again; ``None`` records it as
+        completed (it presumably asked for the reboot).  Same boot -> the agent itself died: the
+        outcome is unknown, so it is recorded as failed and not rerun.
         """
         for step in self.steps:
             for op in step["ops"]:
                 if op["state"] != "running":
+                    continue
+                if not started_marker(op).exists():
+                    op.update(state="pending", attempts=op["attempts"] - 1)
+                    self.log(f"{step['app']}: {op['operation']} was journalled but never "
+                             "started; running it")
                     continue
                 self._keep_output(op)
                 if op["bootId"] != self.boot_id and step["rebootBehavior"] == "Rerun":
@@ -1003,8 +1178,8 @@ class Agent:
         self.log(f"{step['app']}: running {op['operation']} (attempt {op['attempts']}) "
                  f"in {folder}: {op['command']}")
         timeout = float(self.options["commandTimeoutSeconds"])
-        result = self.executor.run(op["command"], folder, folder / "stdout", folder / "stderr",
-                                   timeout)
+        result = self.executor.run(op["command"], folder, Path(op["stdoutPath"]),
+                                   Path(op["stderrPath"]), timeout, started_marker(op))
         killed = result.exit_code is not None and result.exit_code < 0
         if (killed or result.interrupted) and system_stopping(self.layout):
             raise Interrupted(f"{step['app']}: {op['operation']} was killed by the shutdown")
@@ -1016,12 +1191,15 @@ class Agent:
         self._persist()
 
     def _keep_output(self, op: dict[str, Any]) -> None:
-        """Copy the app folder's stdout/stderr to this operation's own files."""
-        folder = Path(op["folder"])
-        for name, key in (("stdout", "stdoutPath"), ("stderr", "stderrPath")):
-            if op[key] and (folder / name).exists():
+        """Copy this operation's output files to the app folder's ``stdout``/``stderr``.
+
+        The command writes to its own files under ``outputs/<seq>/``, never into the app folder,
+        where a package may be called ``stdout``; the copies are made once it has ended.
+        """
+        for source, copy in (("stdoutPath", "appStdoutPath"), ("stderrPath", "appStderrPath")):
+            if op[source] and op[copy] and Path(op[copy]).parent.is_dir():
                 with contextlib.suppress(OSError):
-                    shutil.copyfile(folder / name, op[key])
+                    shutil.copyfile(op[source], op[copy])
 
     def _check_stopping(self) -> None:
         if system_stopping(self.layout):
@@ -1130,10 +1308,7 @@ def operation_records(step: dict[str, Any]) -> list[dict[str, Any]]:
             record["result"] = "RUNNING"
         else:  # not run: the step is still pending, or it was skipped / stopped by a failure
             record["result"] = "PENDING" if step["state"] == "pending" else "SKIPPED"
-        folder = op["folder"]
-        record["appStdoutPath"] = str(Path(folder, "stdout")) if folder else None
-        record["appStderrPath"] = str(Path(folder, "stderr")) if folder else None
-        record["stdout"] = tail_text(op["stdoutPath"])  # written when the command ends
+        record["stdout"] = tail_text(op["stdoutPath"])  # details are rewritten when it ends
         record["stderr"] = tail_text(op["stderrPath"])
         records.append(record)
     return records
@@ -1234,6 +1409,17 @@ def ensure_resume_at_boot(layout: Layout, log: Log) -> None:
 # Command line
 
 
+def _seconds(text: str) -> float:
+    """A finite number of seconds >= 0 (``nan`` would never reach its deadline)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vmapp_agent.py", description=__doc__.split("\n")[0])
     parser.add_argument("--root", default=None, help="map every absolute path under DIR (tests)")
@@ -1241,7 +1427,7 @@ def build_parser() -> argparse.ArgumentParser:
                         default="windows" if sys.platform == "win32" else "linux")
     parser.add_argument("--boot-id-file", default=None,
                         help="file holding the boot id (default: the OS's own boot id)")
-    parser.add_argument("--lock-wait", type=float, default=600.0,
+    parser.add_argument("--lock-wait", type=_seconds, default=600.0,
                         help="seconds to wait for another agent run to finish (default 600)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -1260,7 +1446,7 @@ def _converge(args: argparse.Namespace, layout: Layout, log: Log) -> int:
     boot_id = read_boot_id(args.boot_id_file)
     lock = AgentLock(layout.lock_file)
     lock.acquire(args.lock_wait, f"pid {os.getpid()}, {args.command}, boot {boot_id}, "
-                                 f"since {utc_now()}")
+                                 f"since {utc_now()}", log)
     try:
         agent = Agent(layout, boot_id, log)
         if goal is not None:
@@ -1277,8 +1463,10 @@ def _converge(args: argparse.Namespace, layout: Layout, log: Log) -> int:
 
 
 def _error(text: str) -> None:
+    """One line on stderr; a lone surrogate quoted from the goal state is escaped, not fatal."""
+    line = "vmapp_agent: " + " ".join(text.split()) + "\n"
     with contextlib.suppress(OSError):
-        sys.stderr.write("vmapp_agent: " + " ".join(text.split()) + "\n")
+        sys.stderr.write(line.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1302,6 +1490,12 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"interrupted: {exc}")
         return EXIT_INTERRUPTED
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in LOCAL_WRITE_ERRORS:
+            # The disk filled up under the agent: each of its files was replaced whole or not at
+            # all, so a re-send or ``resume`` continues once there is room again.
+            log(f"ERROR: {exc}")
+            _error(f"error: cannot write its files: {exc}")
+            return EXIT_ERROR
         log("INTERNAL ERROR\n" + traceback.format_exc())
         _error(f"internal error: {type(exc).__name__}: {exc} (traceback in {layout.log_file})")
         return EXIT_INTERNAL

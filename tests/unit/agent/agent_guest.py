@@ -113,21 +113,35 @@ class Guest:
 
     # -- running the agent -------------------------------------------------------------------
 
+    def argv(self, *args: str) -> list[str]:
+        """The agent's command line against this guest."""
+        return [sys.executable, str(AGENT), "--root", str(self.root), "--os", self.os,
+                "--boot-id-file", str(self.boot_file), *args]
+
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        cmd = [sys.executable, str(AGENT), "--root", str(self.root), "--os", self.os,
-               "--boot-id-file", str(self.boot_file), *args]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                              check=False)
+        return subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout,
+                              env=env, check=False)
+
+    def write_goal(self, goal: dict[str, Any]) -> Path:
+        path = self.tmp / f"goal-{goal['sequenceNumber']}.json"
+        path.write_text(json.dumps(goal))
+        return path
 
     def apply(self, goal: dict[str, Any], expect_rc: int | None = 0, *extra: str
               ) -> subprocess.CompletedProcess[str]:
-        path = self.tmp / f"goal-{goal['sequenceNumber']}.json"
-        path.write_text(json.dumps(goal))
-        done = self.run(*extra, "apply", str(path))
+        done = self.run(*extra, "apply", str(self.write_goal(goal)))
         if expect_rc is not None:
             assert done.returncode == expect_rc, done.stderr
         return done
+
+    def start_apply(self, goal: dict[str, Any]) -> subprocess.Popen[str]:
+        """``apply`` in the background, for tests that signal the agent while it works."""
+        path = self.tmp / "goal.json"
+        path.write_text(json.dumps(goal))
+        return subprocess.Popen([sys.executable, str(AGENT), "--root", str(self.root),
+                                 "--boot-id-file", str(self.boot_file), "apply", str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def resume(self) -> subprocess.CompletedProcess[str]:
         done = self.run("resume")

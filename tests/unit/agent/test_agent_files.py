@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from agent_guest import AGENT, Guest
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
@@ -121,9 +122,14 @@ def test_status_is_transitioning_while_apps_run(guest: Guest) -> None:
                                     "third": "Install PENDING"}
         [running] = guest.ops(1, "second")
         assert running["result"] == "RUNNING" and running["finishedUTC"] is None
-        # Output is read live from the app folder; the tail in details comes once it ends.
-        assert Path(running["appStdoutPath"]).read_text() == "waiting\n"
+        # Output is live in the operation's own file (once the command has got as far as its
+        # echo); the tail in details and the app folder's copy come once it ends.
+        live = Path(running["stdoutPath"])
+        while not (live.exists() and live.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live.read_text() == "waiting\n"
         assert running["stdout"] == ""
+        assert not Path(running["appStdoutPath"]).exists()
     finally:
         gate.touch()
         assert proc.wait(timeout=20) == 0
@@ -183,3 +189,34 @@ def test_a_stale_lock_file_from_before_a_reboot_does_not_block(guest: Guest) -> 
     (guest.ext / "vmapp-agent.lock.owner").write_text("pid 1, apply, boot boot-0\n")
     guest.apply(guest.goal(1, [guest.app("a")]), 0, "--lock-wait", "0")
     assert guest.trace_lines() == ["a:install:1.0.0"]
+
+
+COLLIDING = {
+    "packageFileName-stdout": ("go", {"packageFileName": "stdout"}, "stdout"),
+    "app-named-stderr": ("stderr", {}, "stderr"),
+    "app-named-stdout": ("stdout", {}, "stdout"),
+    "configFileName-stderr": ("go", {"configFileName": "stderr", "config": b"the config\n"},
+                              "stderr"),
+}
+
+
+@pytest.mark.parametrize(("name", "extra", "taken"), COLLIDING.values(), ids=COLLIDING.keys())
+def test_a_package_or_config_named_stdout_or_stderr_is_never_overwritten_by_output(
+        guest: Guest, name: str, extra: dict, taken: str) -> None:
+    """The command's output goes to its own files under outputs/<seq>/; the app folder gets
+    ``stdout``/``stderr`` copies afterwards, except the one the package or config is called."""
+    content = extra.get("config", b"the package\n")
+    seen = guest.tmp / "seen"
+    install = f"cat {taken} > {seen}; echo out; echo err >&2"
+    guest.apply(guest.goal(1, [guest.app(name, package=b"the package\n", install=install,
+                                         **extra)]))
+    assert guest.results(1) == {name: "Install SUCCESS"}
+    assert seen.read_bytes() == content  # the command saw the file intact
+    folder = guest.app_dir(name, "1.0.0")
+    assert (folder / taken).read_bytes() == content  # and it is still intact
+    [op] = guest.ops(1, name)
+    assert (op["stdout"], op["stderr"]) == ("out\n", "err\n")
+    free = "stderr" if taken == "stdout" else "stdout"
+    assert op[f"app{taken.capitalize()}Path"] is None
+    assert op[f"app{free.capitalize()}Path"] == str(folder / free)
+    assert (folder / free).read_text() == op[free]

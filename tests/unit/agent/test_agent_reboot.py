@@ -11,11 +11,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from agent_guest import AGENT, Guest
+import pytest
+from agent_guest import Guest
 
 from harness.agent import vmapp_agent
 
@@ -85,6 +85,68 @@ def test_agent_killed_without_a_reboot_records_an_unknown_outcome_as_failure(
     assert results["c"] == "Install SKIPPED: not attempted because 'b' (order 2) failed"
 
 
+def die_at_launch(guest: Guest, goal: dict) -> None:
+    """``apply`` with an agent that dies (SIGKILL) the moment it would start its first command:
+    the journal already says "running", no process exists -- what a power cut there leaves."""
+    script = ("import os, runpy, signal, subprocess, sys\n"
+              "subprocess.Popen = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+              "sys.argv = sys.argv[1:]\n"
+              "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    argv = guest.argv("apply", str(guest.write_goal(goal)))
+    done = subprocess.run([argv[0], "-c", script, *argv[1:]], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert guest.results(1)["a"] == "Install RUNNING"
+
+
+@pytest.mark.parametrize("behavior", ["None", "Rerun"])
+@pytest.mark.parametrize("rebooted", [True, False], ids=["power-cut", "agent-killed"])
+def test_command_journalled_but_never_started_runs_once_after_resume(
+        guest: Guest, behavior: str, rebooted: bool) -> None:
+    apps = [guest.app("a", order=1, scriptBehaviorAfterReboot=behavior), guest.app("b", order=2)]
+    die_at_launch(guest, guest.goal(1, apps))
+    assert guest.trace_lines() == []
+    if rebooted:
+        guest.reboot()
+    guest.resume()
+    assert guest.trace_lines() == ["a:install:1.0.0", "b:install:1.0.0"]
+    assert guest.results(1) == {"a": "Install SUCCESS", "b": "Install SUCCESS"}
+    [op] = guest.ops(1, "a")
+    assert (op["attempts"], op["exitCode"], op["message"]) == (1, 0, "")
+    assert (op["interruptedByReboot"], op["rerun"], op["endedInReboot"]) == (False, False, False)
+
+
+def test_never_started_command_is_superseded_like_a_step_not_yet_begun(guest: Guest) -> None:
+    die_at_launch(guest, guest.goal(1, [guest.app("a", order=1), guest.app("b", order=2)]))
+    guest.apply(guest.goal(2, [guest.app("c")]))
+    assert guest.trace_lines() == ["c:install:1.0.0"]
+    assert guest.results(1) == {
+        "a": "Install SKIPPED: superseded by goal state 2 before it started",
+        "b": "Install SKIPPED: superseded by goal state 2 before it started"}
+    assert guest.ops(1, "a")[0]["attempts"] == 0
+    assert set(guest.registry()) == {"c"}
+
+
+def test_started_marker_is_written_by_the_command_before_it_runs(guest: Guest) -> None:
+    seen = guest.tmp / "seen"
+    guest.apply(guest.goal(1, [guest.app("a", install=f"ls {guest.ext}/outputs/1 > {seen}")]))
+    assert seen.read_text().split() == ["a_1.0.0_install_1.started",
+                                        "a_1.0.0_install_1.stderr", "a_1.0.0_install_1.stdout"]
+
+
+def test_a_command_whose_started_marker_cannot_be_written_does_not_run(tmp_path: Path) -> None:
+    """Run unmarked, a power cut would make it "never started" and get it run a second time."""
+    ran, marker = tmp_path / "ran", tmp_path / "no-such-folder" / "started"
+    executor = vmapp_agent.ShExecutor()
+    result = executor.run(f"touch {ran}", tmp_path, tmp_path / "out", tmp_path / "err", 10, marker)
+    assert not ran.exists()
+    assert result.error == f"could not write its started marker {marker}"
+    assert "no-such-folder" in (tmp_path / "err").read_text()  # the shell's own reason
+    own_125 = executor.run("exit 125", tmp_path, tmp_path / "out", tmp_path / "err", 10,
+                           tmp_path / "started")
+    assert (own_125.exit_code, own_125.error) == (125, "")
+
+
 def test_resume_with_nothing_pending_does_nothing(guest: Guest) -> None:
     guest.apply(guest.goal(1, [guest.app("a")]))
     before = (guest.ext / "status" / "1.status").read_text()
@@ -149,14 +211,6 @@ def test_resume_hook_is_only_installed_on_a_real_root(tmp_path: Path) -> None:
     assert "WantedBy=multi-user.target\n" in unit
 
 
-def _start_apply(guest: Guest, goal: dict) -> subprocess.Popen[str]:
-    path = guest.tmp / "goal.json"
-    path.write_text(json.dumps(goal))
-    return subprocess.Popen([sys.executable, str(AGENT), "--root", str(guest.root),
-                             "--boot-id-file", str(guest.boot_file), "apply", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def _wait_for(path: Path) -> int:
     deadline = time.monotonic() + 20
     while not (path.exists() and path.read_text().strip()):
@@ -173,7 +227,7 @@ def test_shutdown_killing_agent_and_command_leaves_the_command_for_resume(
                f"while [ ! -f {gate} ]; do sleep 0.05; done; {guest.mark('a:done')}")
     apps = [guest.app("a", order=1, install=install, scriptBehaviorAfterReboot="Rerun"),
             guest.app("b", order=2)]
-    agent = _start_apply(guest, guest.goal(1, apps))
+    agent = guest.start_apply(guest.goal(1, apps))
     group = _wait_for(pidfile)
     os.kill(agent.pid, signal.SIGTERM)  # systemd stops everything at once
     os.killpg(group, signal.SIGTERM)
@@ -195,7 +249,7 @@ def test_sigterm_lets_the_running_command_finish_but_starts_nothing_more(
     gate = guest.tmp / "gate"
     install = f"echo $$ > {pidfile}; while [ ! -f {gate} ]; do sleep 0.05; done; echo ok"
     apps = [guest.app("a", order=1, install=install), guest.app("b", order=2)]
-    agent = _start_apply(guest, guest.goal(1, apps))
+    agent = guest.start_apply(guest.goal(1, apps))
     _wait_for(pidfile)
     os.kill(agent.pid, signal.SIGTERM)
     time.sleep(0.2)
@@ -215,7 +269,7 @@ def test_sigterm_does_not_hold_up_a_shutdown_behind_a_long_command(guest: Guest)
     pidfile = guest.tmp / "pid"
     install = f"echo $$ > {pidfile}; sleep 120"
     apps = [guest.app("a", order=1, install=install), guest.app("b", order=2)]
-    agent = _start_apply(guest, guest.goal(1, apps))
+    agent = guest.start_apply(guest.goal(1, apps))
     group = _wait_for(pidfile)
     started = time.monotonic()
     os.kill(agent.pid, signal.SIGTERM)

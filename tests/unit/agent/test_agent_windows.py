@@ -68,8 +68,9 @@ def test_cmd_executor_hands_one_string_and_keeps_the_full_exit_code(tmp_path: Pa
     RecordingPopen.calls.clear()
     command = '"C:\\Program Files\\a b\\setup.exe" /S & exit /b 3010'
     result = CmdExecutor(popen=RecordingPopen).run(
-        command, tmp_path, tmp_path / "stdout", tmp_path / "stderr", 5)
+        command, tmp_path, tmp_path / "stdout", tmp_path / "stderr", 5, tmp_path / "started")
     [(args, kwargs)] = RecordingPopen.calls
+    assert (tmp_path / "started").exists()  # marked once CreateProcess has returned
     assert args == 'cmd.exe /c "C:\\Program Files\\a b\\setup.exe" /S & exit /b 3010'
     assert "shell" not in kwargs and kwargs["cwd"] == str(tmp_path)
     assert kwargs["stdin"] == subprocess.DEVNULL
