@@ -82,6 +82,9 @@ class GuestOS(Protocol):
     def poll(self, channel: Channel, seq: int) -> AgentPoll:
         """Where goal state ``seq`` stands, in one round trip."""
 
+    def kill_agent(self, channel: Channel) -> None:
+        """SIGKILL every running agent process (a fault: the commands they started live on)."""
+
     def agent_journal(self, channel: Channel, seq: int) -> str:
         """What the OS logged of the agent's run of ``seq`` (for a crash report)."""
 
@@ -95,8 +98,8 @@ class GuestOS(Protocol):
 
     def set_clock(self, channel: Channel, epoch: float) -> None: ...
 
-    def archive(self, channel: Channel, paths: list[str]) -> bytes:
-        """A .tar.gz of ``paths`` (missing ones skipped)."""
+    def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
+        """A .tar.gz of ``paths`` without ``exclude`` (missing ones skipped)."""
 
 
 class Machine(Protocol):

@@ -5,7 +5,9 @@ Unit tests patch :data:`ALLOW_SPAWN` to False so that any accidental process sta
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import IO
 from harness.errors import CommandError, HarnessError
 
 ALLOW_SPAWN = True
+PR_SET_PDEATHSIG = 1
 
 
 class SpawnForbidden(HarnessError):
@@ -111,6 +114,7 @@ def spawn(
                 cwd=cwd,
                 env=_env(env),
                 start_new_session=True,
+                preexec_fn=_die_with_parent,  # a SIGKILLed run leaves no server behind
             )
         except FileNotFoundError as exc:
             raise CommandError(stage="spawn", detail="executable not found", command=argv) from exc
@@ -136,13 +140,20 @@ def capture(args: Sequence[str], *, stage: str, timeout: float | None = None,
     return done.returncode, done.stdout, done.stderr
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the thread that started it dies (Linux prctl)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def spawn_attached(args: Sequence[str], *, stdout: IO[bytes]) -> subprocess.Popen[bytes]:
     """Start a background process that stays the caller's child (its pid is what the caller
-    follows); output to ``stdout``."""
+    follows) and is killed if the caller dies, however (a SIGKILLed run leaks nothing);
+    output to ``stdout``."""
     argv = tuple(str(a) for a in args)
     _guard(argv)
     try:
         return subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     except FileNotFoundError as exc:
         raise CommandError(stage="spawn", detail="executable not found", command=argv) from exc

@@ -34,6 +34,7 @@ class Outcome:
     status: list[dict[str, Any]]
     details: dict[str, Any]
     reboots: list[str] = field(default_factory=list)  # boot ids seen after the first
+    events: list[str] = field(default_factory=list)  # what the poll hook did meanwhile
 
     @property
     def handler(self) -> dict[str, Any]:
@@ -92,20 +93,29 @@ class AgentClient:
             raise AgentCrashed(stage="agent capabilities", vm=self.vm, detail=done.error_text)
         return str(json.loads(done.stdout)["agentVersion"])
 
-    def apply(self, goal: dict[str, Any], *, timeout: float, on_reconnect: Callable[[Channel],
-              None] = lambda _c: None, poll: float = 1.0) -> Outcome:
+    def apply(self, goal: dict[str, Any], *, timeout: float,
+              on_reconnect: Callable[[Channel], None] = lambda _c: None,
+              on_poll: Callable[[AgentPoll], str | None] = lambda _p: None,
+              poll: float = 1.0) -> Outcome:
+        """Hand the agent ``goal`` and follow it to its end, across reboots; ``on_poll`` sees
+        every poll (a fault may strike there) and what it says it did is kept as an event."""
         seq = int(goal["sequenceNumber"])
         first_boot = self.boot_id()
         self.guest.start_agent(self.channel, json.dumps(goal, indent=2).encode(), seq)
         boots: list[str] = []
+        events: list[str] = []
         deadline = Deadline(timeout)
 
         def finished() -> bool:
             try:
-                poll = self.guest.poll(self.channel, seq)
-                if poll.boot_id != first_boot and poll.boot_id not in boots:
-                    boots.append(poll.boot_id)
-                return self._finished(seq, poll)
+                seen = self.guest.poll(self.channel, seq)
+                if seen.boot_id != first_boot and seen.boot_id not in boots:
+                    boots.append(seen.boot_id)
+                event = on_poll(seen)
+                if event:
+                    events.append(event)
+                    return False
+                return self._finished(seq, seen)
             except GuestUnreachable:
                 self.wait_for_guest(deadline)
                 on_reconnect(self.channel)
@@ -113,7 +123,9 @@ class AgentClient:
 
         wait_until(finished, stage="agent apply", what=f"goal state {seq} to finish",
                    timeout=timeout, interval=poll, vm=self.vm)
-        return self._outcome(seq, first_boot, boots)
+        outcome = self._outcome(seq, first_boot, boots)
+        outcome.events = events
+        return outcome
 
     def wait_for_guest(self, deadline: Deadline) -> Channel:
         """Reconnect once the guest answers again (after a reboot or a power cut)."""
@@ -149,7 +161,8 @@ class AgentClient:
         dest.mkdir(parents=True, exist_ok=True)
         guest = self.guest
         archive = guest.archive(self.channel, [guest.extension_dir, guest.downloads_dir,
-                                               guest.agent_log.rsplit("/", 1)[0]])
+                                               guest.agent_log.rsplit("/", 1)[0]],
+                                exclude=[f"{guest.extension_dir}/bin"])  # the agent's own copy
         (dest / "guest-files.tar.gz").write_bytes(redact_tar_gz(archive))
         log = self.channel.run(f"cat {guest.agent_log}")
         (dest / "agent.log").write_bytes(redact_bytes(log.stdout))

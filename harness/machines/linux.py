@@ -69,6 +69,10 @@ class LinuxSystemd:
         return AgentPoll(boot_id=boot.decode().strip(), busy=busy.strip() == b"busy",
                          mrseq=mrseq.decode().strip(), status=status)
 
+    def kill_agent(self, channel: Channel) -> None:
+        channel.run(f"pkill -KILL -f '{self.agent_path} .*(apply|resume)'; "
+                    "systemctl reset-failed 'vmapp-apply-*' 2>/dev/null; true")
+
     def agent_journal(self, channel: Channel, seq: int) -> str:
         return channel.run(f"journalctl -u {self._unit(seq)} --no-pager -n 50").text
 
@@ -91,6 +95,8 @@ class LinuxSystemd:
         if done.exit_code != 0:
             raise InfrastructureError(stage="set guest clock", detail=done.error_text.strip())
 
-    def archive(self, channel: Channel, paths: list[str]) -> bytes:
+    def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
         names = " ".join(shlex.quote(p.lstrip("/")) for p in paths)
-        return channel.run(f"tar -C / -czf - --ignore-failed-read {names}", timeout=120).stdout
+        skip = " ".join(f"--exclude={shlex.quote(p.lstrip('/'))}" for p in exclude)
+        return channel.run(f"tar -C / -czf - --ignore-failed-read {skip} {names}",
+                           timeout=120).stdout

@@ -29,12 +29,15 @@ from harness.ports import Channel, Exec
 from harness.waiting import wait_until
 
 BOOT_ID = "/run/vmapp-local/boot_id"
+READY = "/run/vmapp-local-ready"  # made once every mount of the machine is in place
 BUSY = "/run/vmapp-local/apply-{seq}.busy"
 INIT = """set -e
 mount -t overlay overlay -o lowerdir=/,upperdir={upper},workdir={work} {merged}
 mount -t proc proc {merged}/proc
 mount --rbind /dev {merged}/dev
 mount -t tmpfs tmpfs {merged}/tmp
+mount -t tmpfs tmpfs {merged}/run
+touch {merged}{ready}
 exec sleep infinity
 """
 
@@ -133,6 +136,7 @@ class LocalMachine:
     guest: LocalGuest = field(default_factory=LocalGuest)
     ready_seconds: int = 30
     started: bool = False
+    boot_id: str = ""  # this boot's id: /run is a tmpfs, written again at every start
     _init: subprocess.Popen[bytes] | None = None
 
     image_key = "host"
@@ -167,19 +171,20 @@ class LocalMachine:
 
     def _start(self, *, new_boot: bool, resume: bool = False) -> None:
         init = INIT.format(upper=self.folder / "upper", work=self.folder / "work",
-                           merged=self.merged)
+                           merged=self.merged, ready=READY)
         with self.console_log.open("ab") as console:
             self._init = proc.spawn_attached(
-                ["unshare", "--mount", "--pid", "--fork", "--propagation", "private",
-                 "/bin/sh", "-c", init], stdout=console)
+                ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--propagation",
+                 "private", "/bin/sh", "-c", init], stdout=console)
         channel = wait_until(self.connect, stage="local boot", what="the namespace to start",
                              vm=self.name, timeout=self.ready_seconds, interval=0.05,
                              retry_on=(GuestUnreachable,))
-        wait_until(lambda: channel.run("true").exit_code == 0, stage="local boot",
+        wait_until(lambda: channel.run(f"test -e {READY}").exit_code == 0, stage="local boot",
                    what="the overlay to be mounted", vm=self.name, timeout=self.ready_seconds,
                    interval=0.05)
-        if new_boot:
-            channel.put(f"{uuid.uuid4()}\n".encode(), BOOT_ID)
+        if new_boot or not self.boot_id:
+            self.boot_id = str(uuid.uuid4())
+        channel.put(f"{self.boot_id}\n".encode(), BOOT_ID)
         if resume:  # what the agent's resume unit does at boot
             command = self.guest.agent_command("resume")
             channel.run(detached(command, BUSY.format(seq="resume")))

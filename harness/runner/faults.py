@@ -6,8 +6,11 @@ Adding a kind means a row in ``harness.scenario.schema.FAULT_KEYS`` and a handle
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
+from harness.ports import AgentPoll
 from harness.runner.live import LiveCell
 from harness.runner.state import CellState
 from harness.scenario.model import Fault
@@ -53,7 +56,51 @@ def network_restore(cell: LiveCell, state: CellState, fault: Fault) -> str:
     return "reopened the guest's forward to package storage"
 
 
+def mid_command(cell: LiveCell, state: CellState, fault: Fault) -> str:
+    state.faults.mid_command[fault.app] = fault.kind
+    what = {"power-cut": "the VM's power is cut (hard reset)",
+            "agent-killed": "the agent is killed (SIGKILL), then the goal state re-sent"}
+    return f"{what[fault.kind]} while {fault.app}'s command runs in the next goal state"
+
+
+def strike_mid_command(cell: LiveCell, state: CellState, goal: dict[str, Any]
+                       ) -> Callable[[AgentPoll], str | None]:
+    """A poll hook for one goal state: when an app with an armed fault shows a command
+    running, strike once (power cut, or kill the agent and send the goal state again) and say
+    what was done."""
+
+    def strike(poll: AgentPoll) -> str | None:
+        running = _running_apps(poll)
+        for app in [a for a in state.faults.mid_command if a in running]:
+            kind = state.faults.mid_command.pop(app)
+            if kind == "power-cut":
+                cell.machine.reset()
+                return f"power cut while {app}: {running[app]}"
+            guest, channel = cell.machine.guest, cell.agent.channel
+            guest.kill_agent(channel)
+            guest.start_agent(channel, json.dumps(goal, indent=2).encode(),
+                              int(goal["sequenceNumber"]))
+            return f"agent killed while {app}: {running[app]}; goal state sent again"
+        return None
+
+    return strike
+
+
+def _running_apps(poll: AgentPoll) -> dict[str, str]:
+    """App -> its result, for the apps whose command runs now (``Install RUNNING``...)."""
+    text = poll.status.decode(errors="replace")
+    try:
+        status = json.loads(text)
+        message = status[0]["status"]["formattedMessage"]["message"]
+        body = json.loads(message[message.index("{"):])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return {}
+    return {a["applicationName"]: a["result"] for a in body.get("CurrentState", [])
+            if str(a.get("result", "")).endswith("RUNNING")}
+
+
 FAULT_HANDLERS: dict[str, FaultHandler] = {
     "blob-missing": blob_missing, "sas-expired": sas_expired, "command-fails": command_fails,
     "network-cut": network_cut, "network-restore": network_restore,
+    "power-cut": mid_command, "agent-killed": mid_command,
 }

@@ -20,11 +20,12 @@ RESOURCE_GROUP = "vmapp-harness"
 
 @dataclass
 class Faults:
-    """Faults injected so far in a cell: links handed to the agent already expired, and
-    commands replaced by one that fails."""
+    """Faults injected so far in a cell: links handed to the agent already expired, commands
+    replaced by one that fails, and faults armed to strike while an app's command runs."""
 
     expired: set[str] = field(default_factory=set)  # "app@version"
     failing: dict[tuple[str, str], int] = field(default_factory=dict)  # (app@version, op) -> exit
+    mid_command: dict[str, str] = field(default_factory=dict)  # app -> fault kind, armed
 
     def command(self, key: str, operation: str, command: str | None) -> str | None:
         code = self.failing.get((key, operation))

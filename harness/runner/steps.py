@@ -13,7 +13,7 @@ from harness.errors import GuestUnreachable
 from harness.gallery import ServiceError
 from harness.gallery.names import parse_version
 from harness.report.results import CommandRecord, StepRecord
-from harness.runner.faults import FAULT_HANDLERS
+from harness.runner.faults import FAULT_HANDLERS, strike_mid_command
 from harness.runner.goal import goal_state
 from harness.runner.live import LiveCell
 from harness.runner.publish import upload
@@ -87,8 +87,11 @@ def apply_profile(cell: LiveCell, state: CellState, profile: Sequence[ProfileEnt
     state.sequence += 1
     goal = goal_state(state.sequence, cell.scenario, resolved, cell.published, cell.ctx.store,
                       state.faults, os_name=cell.machine.guest.name)
-    outcome = cell.agent.apply(goal, timeout=cell.apply_timeout, on_reconnect=cell.reopen)
+    outcome = cell.agent.apply(goal, timeout=cell.apply_timeout, on_reconnect=cell.reopen,
+                               on_poll=strike_mid_command(cell, state, goal))
     state.outcome = outcome
+    if outcome.events:
+        record.detail = "; ".join(outcome.events)
     record.commands = commands_of(outcome)
     record.extension_status = outcome.extension_status
     record.extension_message = outcome.message

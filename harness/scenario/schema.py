@@ -150,7 +150,11 @@ FAULT_KEYS: dict[str, tuple[str, ...]] = {
     "command-fails": ("app", "version", "operation", "exit_code"),
     "network-cut": (),
     "network-restore": (),
+    "power-cut": ("app",),
+    "agent-killed": ("app",),
 }
+# Faults that strike during the next goal state, while the named app's command runs.
+FAULTS_MID_COMMAND = ("power-cut", "agent-killed")
 FAULTS_ON_BLOBS = ("blob-missing", "sas-expired")
 OPERATIONS = ("install", "update", "remove")
 

@@ -11,7 +11,13 @@ from typing import Any
 
 from harness.scenario import model
 from harness.scenario.apps import blob
-from harness.scenario.schema import CHECK_KINDS, FAULT_KEYS, FAULTS_ON_BLOBS, STEP_KEYS
+from harness.scenario.schema import (
+    CHECK_KINDS,
+    FAULT_KEYS,
+    FAULTS_MID_COMMAND,
+    FAULTS_ON_BLOBS,
+    STEP_KEYS,
+)
 from harness.schema import Validator, suggest
 from harness.yamldoc import PathKey
 
@@ -104,7 +110,9 @@ class StepBuilder:
         if "app" not in takes:
             return model.Step(kind="fault", line=line, fault=fault)
         if not app:
-            what = "blobs it breaks" if kind in FAULTS_ON_BLOBS else "command fails"
+            what = {**dict.fromkeys(FAULTS_ON_BLOBS, "blobs it breaks"),
+                    **dict.fromkeys(FAULTS_MID_COMMAND, "command it interrupts")
+                    }.get(kind, "command fails")
             self.fail(path, f"a {kind} fault names the 'app' whose {what}")
         elif self.known_app(app, (*path, "app")) and version:
             self.known_version(app, version, (*path, "version"), latest=False)

@@ -1,0 +1,89 @@
+"""The local machine backend: the host's system as an overlay in private namespaces."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from harness.machines.local import LocalMachine, LocalProvider
+
+
+def machine(tmp_path: Path) -> LocalMachine:
+    return LocalProvider(tmp_path).create("any", name="vmapp-t-local", folder=tmp_path / "m")
+
+
+def test_writes_stay_in_the_machine_and_files_round_trip(tmp_path: Path) -> None:
+    m = machine(tmp_path)
+    m.boot()
+    try:
+        channel = m.connect()
+        marker = f"/usr/local/vmapp-local-test-{os.getpid()}"
+        assert channel.run(f"echo hi > {marker} && cat {marker}").stdout == b"hi\n"
+        assert not Path(marker).exists()  # the host's file system never changes
+        channel.put(b"bin\x00ary", "/opt/x/y", mode=0o600)
+        assert channel.get("/opt/x/y") == b"bin\x00ary"
+        assert channel.run("stat -c %a /opt/x/y").text.strip() == "600"
+    finally:
+        m.destroy()
+    assert not (tmp_path / "m").exists()
+
+
+def test_revert_forgets_what_came_after_the_snapshot_and_keeps_the_boot(tmp_path: Path) -> None:
+    m = machine(tmp_path)
+    m.boot()
+    try:
+        channel = m.connect()
+        channel.run("echo before > /root/before")
+        boot = m.guest.boot_id(channel)
+        m.snapshot("clean")
+        channel.run("echo after > /root/after; setsid sleep 300 >/dev/null 2>&1 &")
+        m.revert("clean")
+        channel = m.connect()
+        assert channel.run("cat /root/before").text == "before\n"
+        assert channel.run("test -e /root/after").exit_code == 1
+        assert channel.run("pgrep -x sleep | wc -l").text.strip() == "1"  # only the init
+        assert m.guest.boot_id(channel) == boot
+    finally:
+        m.destroy()
+
+
+def test_reset_kills_everything_and_boots_anew(tmp_path: Path) -> None:
+    m = machine(tmp_path)
+    m.boot()
+    try:
+        channel = m.connect()
+        boot = m.guest.boot_id(channel)
+        channel.run("echo kept > /root/kept; setsid sleep 300 >/dev/null 2>&1 &")
+        m.reset()
+        channel = m.connect()
+        assert m.guest.boot_id(channel) != boot
+        assert channel.run("cat /root/kept").text == "kept\n"
+        assert channel.run("pgrep -x sleep | wc -l").text.strip() == "1"
+    finally:
+        m.destroy()
+
+
+def test_a_killed_harness_leaves_no_machine_running(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from harness.machines.local import LocalProvider
+        m = LocalProvider(Path({str(tmp_path)!r})).create("x", name="k",
+                                                          folder=Path({str(tmp_path)!r}) / "k")
+        m.boot()
+        print(m.init_pid(), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == -signal.SIGKILL
+    init = int(done.stdout.split()[0])
+    for _ in range(50):
+        if not Path(f"/proc/{init}").exists():
+            break
+        subprocess.run(["sleep", "0.1"], check=False)
+    assert not Path(f"/proc/{init}").exists()
