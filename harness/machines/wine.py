@@ -39,6 +39,8 @@ class WineChannel:
         self._env = {"WINEPREFIX": str(prefix), "WINEDEBUG": "-all",
                      "WINEDLLOVERRIDES": "mscoree,mshtml="}  # no Mono/Gecko prompts
         self._wine("wineboot", "--init", stage="wine prefix init", timeout=BOOT_SECONDS)
+        # wineboot returns before the services it started are done; wait for all of them
+        self._wine("wineserver", "-w", stage="wine prefix init", timeout=BOOT_SECONDS)
         self._wine("wineserver", "-p", stage="wine server start", timeout=60)
         self._launcher = LAUNCHER_DIR / launcher.name
         self.put(launcher.read_bytes(), str(self._launcher))
@@ -79,12 +81,13 @@ class WineChannel:
         self.put(command.encode(), str(files["command"]))
         host = {name: self.host_path(str(path)) for name, path in files.items()}
         try:
-            self._wine("wine", str(self._launcher), *(str(p) for p in files.values()),
-                       stage="wine command", timeout=timeout, cwd=self.prefix / "drive_c")
+            wine = self._wine("wine", str(self._launcher), *(str(p) for p in files.values()),
+                              stage="wine command", timeout=timeout, cwd=self.prefix / "drive_c")
             if not host["exit"].is_file():
                 raise InfrastructureError(
                     stage="wine command", vm=self.vm,
-                    detail=f"{command!r}: the launcher wrote no exit code (see {self._log})")
+                    detail=f"{command!r}: the launcher wrote no exit code (wine exited {wine}; "
+                    f"see {self._log})")
             return Exec(command=command, exit_code=int(host["exit"].read_text()),
                         stdout=host["stdout"].read_bytes(), stderr=host["stderr"].read_bytes())
         finally:

@@ -7,9 +7,9 @@ import io
 import struct
 import zipfile
 
-from harness.machines.wine import WineChannel
-
 from windows_guest import MSIEXEC, UNINSTALL, build, deploy, run_in, wait_until_gone
+
+from harness.machines.wine import WineChannel
 
 MSI_CODE = "{{8C6D2A4E-6A31-4C0B-9F4E-{:012d}}}"
 NSIS_KEY = f"{UNINSTALL}\\VmappNsisHello"
