@@ -62,9 +62,9 @@ class WineChannel:
         """Where a ``C:`` path of the prefix lives on the host, matching names without regard
         to case as Windows does (a name not there yet keeps the case given)."""
         windows = PureWindowsPath(path)
-        if windows.drive.upper() != "C:" or not windows.root:
-            raise InfrastructureError(stage="wine path", vm=self.vm,
-                                      detail=f"{path!r}: only absolute C: paths exist here")
+        if windows.drive.upper() != "C:" or not windows.root or ".." in windows.parts:
+            raise InfrastructureError(stage="wine path", vm=self.vm, detail=(
+                f"{path!r}: only absolute C: paths without '..' exist here"))
         here = self.prefix / "drive_c"
         for part in windows.parts[1:]:
             if not here.is_dir():

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from harness.errors import InfrastructureError
 from harness.images.launcher import NAME, SOURCE, build_launcher
 from harness.machines.wine import WineChannel
 
@@ -56,3 +59,22 @@ def test_build_is_cached_by_source(tmp_path: Path) -> None:
     changed = tmp_path / "changed.c"
     changed.write_text(SOURCE.read_text() + "\n/* changed */\n")
     assert build_launcher(cache=tmp_path, source=changed).parent != first.parent
+
+
+def test_launcher_failures_write_no_exit_code_and_say_why(wine: WineChannel) -> None:
+    wine.put(b"echo \xff\xfe not UTF-8", "C:\\launch-test\\bad.txt")
+    for command_file in ("C:\\launch-test\\none.txt", "C:\\launch-test\\bad.txt"):
+        done = wine.run(f"C:\\vmapp\\{NAME} {command_file} C:\\launch-test\\o C:\\launch-test\\e "
+                        "C:\\launch-test\\code")
+        assert done.exit_code == 255
+        assert f"cannot read UTF-8 command from {command_file}" in done.error_text
+        assert not wine.host_path("C:\\launch-test\\code").exists()
+    usage = wine.run(f"C:\\vmapp\\{NAME} only-one-argument")
+    assert (usage.exit_code, usage.error_text.split(" COMMAND_FILE")[0]) == (
+        255, "usage: vmapp-launch")
+
+
+def test_paths_outside_the_prefix_are_refused(wine: WineChannel) -> None:
+    for path in ("C:\\..\\..\\etc\\passwd", "D:\\x", "relative\\x"):
+        with pytest.raises(InfrastructureError):
+            wine.host_path(path)
