@@ -54,6 +54,7 @@ class WineChannel:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
             self._wine("wineserver", "-k", stage="wine server stop", timeout=60)
+            self._wine("wineserver", "-p", stage="wine server start", timeout=60)
             raise InfrastructureError(stage=stage, vm=self.vm,
                                       detail=f"{' '.join(argv)}: timed out after {timeout:g}s "
                                       f"(every process in the prefix was killed)") from None

@@ -78,3 +78,11 @@ def test_paths_outside_the_prefix_are_refused(wine: WineChannel) -> None:
     for path in ("C:\\..\\..\\etc\\passwd", "D:\\x", "relative\\x"):
         with pytest.raises(InfrastructureError):
             wine.host_path(path)
+
+
+def test_a_command_past_its_timeout_is_killed_and_the_prefix_stays_usable(
+        wine: WineChannel) -> None:
+    with pytest.raises(InfrastructureError) as caught:
+        wine.run("for /l %i in (1,0,2) do @rem", timeout=3)  # a step of 0 never ends
+    assert "timed out after 3s (every process in the prefix was killed)" in str(caught.value)
+    assert wine.run("exit /b 5").exit_code == 5
