@@ -13,6 +13,7 @@ This is not Windows: see docs/windows.md for what wine runs faithfully and what
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -30,7 +31,8 @@ BOOT_SECONDS = 300
 
 
 class WineChannel:
-    """Commands and files in one wine prefix; ``open`` initialises it and keeps wineserver up."""
+    """Commands and files in one wine prefix: creating the channel initialises the prefix (if
+    new), starts a persistent wineserver and copies the launcher to ``C:\\vmapp``."""
 
     def __init__(self, prefix: Path, launcher: Path, *, vm: str = "wine stand-in") -> None:
         self.prefix = prefix
@@ -53,8 +55,9 @@ class WineChannel:
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
-            self._wine("wineserver", "-k", stage="wine server stop", timeout=60)
-            self._wine("wineserver", "-p", stage="wine server start", timeout=60)
+            for restart in (("wineserver", "-k"), ("wineserver", "-p")):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.spawn(restart, log=self._log, env=self._env).wait(timeout=60)
             raise InfrastructureError(stage=stage, vm=self.vm,
                                       detail=f"{' '.join(argv)}: timed out after {timeout:g}s "
                                       f"(every process in the prefix was killed)") from None
