@@ -9,6 +9,7 @@ import zipfile
 
 from windows_guest import MSIEXEC, UNINSTALL, build, deploy, run_in, wait_until_gone
 
+from harness.checks_windows import installed_products
 from harness.machines.wine import WineChannel
 
 MSI_CODE = "{{8C6D2A4E-6A31-4C0B-9F4E-{:012d}}}"
@@ -107,3 +108,22 @@ def test_zip_under_wine_powershell_is_a_stub_that_extracts_nothing(wine: WineCha
                   '"Expand-Archive -path myapp.zip -destinationpath C:\\myapp"')
     assert done.exit_code == 0
     assert not wine.host_path("C:\\myapp\\VmappZipHello\\hello.cmd").exists()
+
+
+def test_msi_major_upgrade_replaces_and_refuses_a_downgrade(wine: WineChannel) -> None:
+    def install(version: str) -> int:
+        return deploy(wine, "upapp", version, build("msi-hello", "msi", version),
+                      f"{MSIEXEC} /i upapp /quiet").exit_code
+
+    def version() -> str | None:
+        return installed_products(wine).get("Vmapp MSI Hello")
+
+    assert install("5.0.0") == 0
+    assert install("5.1.0") == 0
+    assert version() == "5.1.0"
+    assert len(wine.run(f'reg query "{UNINSTALL}"').text.split("{8C6D2A4E-")) == 2  # one key
+    assert wine.get("C:\\Program Files\\VmappMsiHello\\hello.txt") == b"vmapp msi hello 5.1.0\n"
+    assert install("4.9.0") == 1603  # DowngradeErrorMessage: fatal error, as on Windows
+    assert version() == "5.1.0"
+    assert run_in(wine, "upapp", "5.1.0", f"{MSIEXEC} /x upapp /quiet").exit_code == 0
+    assert version() is None
