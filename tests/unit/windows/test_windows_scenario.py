@@ -59,4 +59,3 @@ def test_windows_scenario_loads(tmp_path: Path) -> None:
                               "data": '"C:\\Program Files\\VmappNsisHello\\uninstall.exe" /S'}),
         ("file", "C:\\Program Files\\VmappMsiHello\\hello.txt", {"contains": "1.2.0"}),
         ("command", "reg query HKLM\\Software\\VmappNone", {"exit_code": 1})]
-
