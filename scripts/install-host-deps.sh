@@ -5,6 +5,8 @@ PKGS=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
   vagrant vagrant-libvirt debootstrap e2fsprogs openssh-client
   zip unzip dpkg-dev chromium python3-venv python3-dev gcc
+  # Windows parts built and run on the host: launcher, MSI, NSIS exe, the wine stand-in
+  gcc-mingw-w64-x86-64 wixl nsis wine wine64
 )
 # Node may come from another source (nodesource ships npm inside nodejs): only ask apt when absent.
 command -v node >/dev/null || PKGS+=(nodejs)

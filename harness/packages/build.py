@@ -1,4 +1,5 @@
-"""Build a package from a source folder: tar.gz, zip, a single file, a .deb, or a tar of .debs.
+"""Build a package from a source folder: tar.gz, zip, a single file, a .deb, a tar of .debs,
+or a Windows installer (msi, exe: :mod:`harness.packages.windows`).
 
 Text files in the source are rendered with jinja2 (``{{ version }}`` and the scenario's vars), so
 one source serves several versions.  File modes are kept; timestamps are fixed for stable output.
@@ -20,10 +21,11 @@ import jinja2
 
 from harness import proc
 from harness.errors import ConfigError
+from harness.packages.windows import WINDOWS_FORMATS, build_windows
 from harness.settings import REPO_ROOT
 
 SOURCES = REPO_ROOT / "scenarios" / "packages"
-FORMATS = ("tar.gz", "zip", "file", "deb", "debs")
+FORMATS = ("tar.gz", "zip", "file", "deb", "debs", *WINDOWS_FORMATS)
 EPOCH = 1_700_000_000
 
 
@@ -129,6 +131,8 @@ def build_package(spec: PackageSpec, version: str, sources: Path = SOURCES) -> b
             return member.read_bytes()
         if spec.format == "deb":
             return _deb(tree, Path(tmp))[1]
+        if spec.format in WINDOWS_FORMATS:
+            return build_windows(spec.format, tree, Path(tmp))
         debs = Path(tmp) / "debs"
         debs.mkdir()
         for sub in sorted(p for p in tree.iterdir() if p.is_dir()):

@@ -129,6 +129,9 @@ CHECK_KINDS: dict[str, dict[str, Field]] = {
     "package": {"installed": Field(bool), "version": Field(str)},
     "service": {"running": Field(bool), "enabled": Field(bool)},
     "user": {"exists": Field(bool)},
+    # Windows guests only (harness/checks_windows.py; file and command work there too)
+    "registry": {"exists": Field(bool), "value": Field(str), "data": Field((str, int))},
+    "product": {"installed": Field(bool), "version": Field(str)},
 }
 CHECK = Field(dict, keys={
     **{kind: Field(str) for kind in CHECK_KINDS},

@@ -250,3 +250,8 @@ def test_checks_over_a_channel_run_as_root_with_output_decoded(tmp_path: Path) -
         (False, f"user {MISSING_USER}", "exists = True", "exists = False")]
     assert [r.passed for r in check(host, "file", str(tmp_path), is_directory=True)] == [
         True, True]
+
+
+def test_windows_kinds_fail_on_a_linux_guest(host: testinfra.host.Host) -> None:
+    assert summary(check(host, "registry", "HKLM\\Software\\X", exists=True)) == [
+        (False, "registry HKLM\\Software\\X", "evaluated", "registry checks need a Windows guest")]

@@ -176,7 +176,8 @@ def test_shipped_golang_source(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("spec", "message"), [
     (PackageSpec(source="app", format="rar"),
-     "package.format: unknown package format 'rar'; use one of tar.gz, zip, file, deb, debs"),
+     "package.format: unknown package format 'rar'; use one of tar.gz, zip, file, deb, debs, "
+     "msi, exe"),
     (PackageSpec(source="nope", format="zip"), "package.source: no package source folder {}"),
 ])
 def test_bad_specs(sources: Path, spec: PackageSpec, message: str) -> None:

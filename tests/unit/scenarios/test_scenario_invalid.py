@@ -37,7 +37,7 @@ EXPECTED: dict[str, list[str]] = {
         "(defined: 1.0.0, or 'latest')"],
     "check-two-kinds.yaml": [
         ":17 steps[1].expect.checks[1]: a check names exactly one of file, command, package, "
-        "service, user; this one names file, command"],
+        "service, user, registry, product; this one names file, command"],
     "bad-yaml.yaml": [":9: invalid YAML: expected ',' or '}', but got ':'"],
     "template-syntax.yaml": [
         ":12: template error: Encountered unknown tag 'endfro'. Jinja was looking for the "

@@ -1,0 +1,1 @@
+@echo vmapp zip hello {{ version }}
