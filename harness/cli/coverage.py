@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.cli.run import DEFAULT_SCENARIOS
+from harness.cli.select import DEFAULT_SCENARIOS
 from harness.errors import ConfigError
 from harness.report.coverage import coverage_table, replace_between_markers
 from harness.report.results import read_results

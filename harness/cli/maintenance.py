@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=handle_gc)
 
 
-def _run_folder(run: str, field: str = "run") -> Path:
+def run_folder(run: str, field: str = "run") -> Path:
     """A run's report folder: ``run`` as a path from where the user stands, else as a run id
     (or folder) in the reports folder."""
     places = list(dict.fromkeys([Path(run), reports_dir() / run]))
@@ -54,7 +54,7 @@ def _run_folder(run: str, field: str = "run") -> Path:
 def _kept_cells(run: str) -> str:
     """Which cells of ``run`` have a kept VM, as a hint; nothing when the run cannot be read."""
     try:
-        cells = read_results(_run_folder(run) / "results.json").cells
+        cells = read_results(run_folder(run) / "results.json").cells
     except (ConfigError, ConfigErrors):
         return ""
     kept = [f"{run}/{c.cell_id}" for c in cells if c.kept]
@@ -62,7 +62,7 @@ def _kept_cells(run: str) -> str:
 
 
 def handle_report(args: argparse.Namespace) -> int:
-    folders = [_run_folder(run) for run in args.runs]
+    folders = [run_folder(run) for run in args.runs]
     if not args.merge:
         if len(folders) > 1:
             raise ConfigError(problem="several runs given: add --merge to combine them",
@@ -89,7 +89,7 @@ def handle_ssh(args: argparse.Namespace) -> int:
     run, _, cell_id = args.cell.rpartition("/")
     run = run or "latest"
     try:
-        folder = _run_folder(run, field="cell")
+        folder = run_folder(run, field="cell")
     except ConfigError as exc:
         raise ConfigError(problem=f"{exc.problem} (a cell is RUN/SCENARIO[IMAGE]; RUN is a run "
                           "id or folder, latest when left out)", field="cell") from None

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from harness.cli.select import add_selection, selected_cells
 from harness.errors import ConfigError
 from harness.report.results import CellResult
 from harness.runner.context import (
@@ -19,10 +20,8 @@ from harness.runner.context import (
     vcpus_per_vm,
 )
 from harness.runner.run import run_matrix
-from harness.scenario.load import load_all, scenario_files
-from harness.settings import REPO_ROOT, reports_dir
+from harness.settings import reports_dir
 
-DEFAULT_SCENARIOS = [REPO_ROOT / "scenarios"]
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 EXIT_CODES = """\
 exit status:
@@ -39,10 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description="Run scenarios x images, each cell in a fresh VM, and write "
                        "reports/<run-id>/ (index.html, junit.xml, results.json).",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("scenarios", nargs="*", type=Path,
-                   help="scenario files or folders (default: scenarios/)")
-    p.add_argument("--image", action="append", dest="images",
-                   help="run on this image instead of the scenarios' own (repeatable)")
+    add_selection(p)
     p.add_argument("--keep", choices=KEEP_CHOICES, default="never",
                    help="keep the VM afterwards (default: never)")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
@@ -55,10 +51,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
                    help="cells at once, each worker with VMs of its own (default: from cores "
                         f"and memory, here {auto_workers()})")
-    p.add_argument("-k", dest="select", default="",
-                   help="only scenarios whose name contains this text")
-    p.add_argument("-m", dest="marker", default="",
-                   help="only scenarios carrying this marker (see each file's `markers`)")
     p.add_argument("--reports-dir", type=Path, metavar="DIR",
                    help="write the run's report folder under DIR (default: $VMAPP_REPORTS_DIR "
                    "or reports/)")
@@ -116,22 +108,22 @@ def _say(message: str, cell: CellResult | None) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Exit status as EXIT_CODES says; 2 and 3 come from harness errors (see cli/errors.py)."""
     _check_arguments(args)
-    files = scenario_files(args.scenarios or DEFAULT_SCENARIOS)
-    scenarios = [s for s in load_all(files)
-                 if args.select in s.name and (not args.marker or args.marker in s.markers)]
-    if not scenarios:
-        print("vmapp: no scenarios selected", file=sys.stderr)
+    cells = selected_cells(args)
+    if not cells:
+        print("vmapp: no cells selected", file=sys.stderr)
         return 2
+    scenarios = list({id(s): s for s, _ in cells}.values())
     workers = args.workers or auto_workers()
     options = RunOptions(keep=args.keep, accel=args.accel, retries=args.retries,
                          fresh_vm=args.fresh_vm, workers=workers, cpus=vcpus_per_vm(workers))
     for signum in (signal.SIGTERM, signal.SIGHUP):  # what CI sends on cancel: like Ctrl-C
         signal.signal(signum, _interrupt)
-    print(f"vmapp: {len(scenarios)} scenario(s), {workers} worker(s)", flush=True)
+    print(f"vmapp: {len(cells)} cell(s) of {len(scenarios)} scenario(s), {workers} worker(s)",
+          flush=True)
     run_id = new_run_id()
     try:
-        run, folder = run_matrix(scenarios, images=args.images, options=options, progress=_say,
-                                 run_id=run_id)
+        run, folder = run_matrix(scenarios, options=options, progress=_say, run_id=run_id,
+                                 cells=cells)
     finally:  # an interrupted run's JUnit XML too: CI shows the cells that finished
         junit = reports_dir() / run_id / "junit.xml"
         if args.junitxml is not None and junit.is_file():

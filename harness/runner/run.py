@@ -25,6 +25,7 @@ from harness.report.results import CellResult, RunResult, write_results
 from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions, claim_run_folder, new_run_id
 from harness.runner.pool import MachinePool
+from harness.runner.selection import Cell, matrix
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir, state_dir
 from harness.storage.azurite import Azurite
@@ -32,15 +33,6 @@ from harness.storage.blobs import BlobStore
 
 Progress = Callable[[str, CellResult | None], None]
 STOP_SECONDS = 60  # how long a stopped run waits for each worker to notice
-Cell = tuple[Scenario, str]
-
-
-def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[Cell]:
-    """The cells, one image after another (in order of first mention): a run cut short leaves
-    whole columns of the compatibility matrix rather than scattered cells."""
-    cells = [(s, image) for s in scenarios for image in (images or list(s.images))]
-    order = list(dict.fromkeys(image for _, image in cells))
-    return sorted(cells, key=lambda cell: order.index(cell[1]))
 
 
 def choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str, str]:
@@ -111,13 +103,15 @@ def worker_pool(ctx: RunContext, worker: int,
 
 def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
                options: RunOptions | None = None, progress: Progress = lambda _m, _c: None,
-               run_id: str | None = None) -> tuple[RunResult, Path]:
+               run_id: str | None = None, cells: list[Cell] | None = None
+               ) -> tuple[RunResult, Path]:
+    """Run ``cells`` (default: the scenarios x images matrix) and write the reports."""
     options = options or RunOptions()
     run = new_run(run_id)
     report_dir = reports_dir() / run.run_id
     report_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    cells = matrix(scenarios, images)
+    cells = matrix(scenarios, images) if cells is None else cells
     lock = threading.Lock()
     order = {(s.name, image): n for n, (s, image) in enumerate(cells)}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.runner.run import matrix
+from harness.runner.selection import matrix
 from harness.scenario.model import Scenario
 
 
