@@ -123,7 +123,7 @@ def handle_gc(args: argparse.Namespace) -> int:
     try:
         for name in libvirtd.harness_domains(conn):
             run_id = "-".join(name.split("-")[1:4])
-            if run_id in active or (args.older_than and run_id not in stale_ids):
+            if run_id not in stale_ids:  # a live run's, or not a run of this state folder
                 continue
             print(f"{'would remove' if args.dry_run else 'removing'} domain {name}")
             if not args.dry_run:

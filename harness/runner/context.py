@@ -53,21 +53,32 @@ def new_run_id() -> str:
 OWNER_FILE = "owner.pid"
 
 
+def _process_start(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot): a pid reused later differs."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
 def claim_run_folder(folder: Path) -> Path:
-    """Create a run's folder with the running process's pid in it, so `vmapp gc` spares it."""
+    """Create a run's folder with the owner's pid and start time in it, so `vmapp gc` spares
+    it while that very process lives."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / OWNER_FILE).write_text(f"{os.getpid()}\n")
+    pid = os.getpid()
+    (folder / OWNER_FILE).write_text(f"{pid} {_process_start(pid)}\n")
     return folder
 
 
 def run_is_active(folder: Path) -> bool:
-    """True while the process that owns the run folder is alive."""
+    """True while the process that owns the run folder is alive (the same process: a pid
+    reused by another one does not count).  A damaged owner file means not active."""
     try:
-        pid = int((folder / OWNER_FILE).read_text())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
+        pid_text, _, started = (folder / OWNER_FILE).read_text().strip().partition(" ")
+        if not pid_text.isdigit() or len(pid_text) > 9:
+            return False
+        now = _process_start(int(pid_text))  # OSError: no such process
+        return not started or now == started
+    except (OSError, ValueError, IndexError):
         return False
-    return True
 
 
 def _quiet(_message: str) -> None:

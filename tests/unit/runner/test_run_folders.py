@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.runner.context import claim_run_folder, run_is_active
+from harness.runner.context import OWNER_FILE, claim_run_folder, run_is_active
 
 
 def test_a_claimed_folder_is_active_while_its_process_lives(tmp_path: Path) -> None:
@@ -25,3 +25,12 @@ def test_a_folder_whose_owner_exited_is_not_active(tmp_path: Path) -> None:
 
 def test_a_folder_without_owner_is_not_active(tmp_path: Path) -> None:
     assert not run_is_active(tmp_path)
+
+
+def test_a_damaged_or_reused_owner_file_is_not_an_active_run(tmp_path: Path) -> None:
+    folder = claim_run_folder(tmp_path / "run")
+    assert run_is_active(folder)
+    pid = (folder / OWNER_FILE).read_text().split()[0]
+    for text in ("9" * 30, "", "abc", f"{pid} 1"):  # 30 digits crashed gc; start time differs
+        (folder / OWNER_FILE).write_text(text)
+        assert not run_is_active(folder), text
