@@ -75,7 +75,10 @@ class ScenarioFile(pytest.File):
             raise self.CollectError(str(exc)) from None
         images = self.config.getoption("vmapp_images") or list(scenario.images)
         for image in images:
-            item = ScenarioItem.from_parent(self, name=f"{scenario.name}[{image}]",
+            name = f"{scenario.name}[{image}]"
+            # The id given as text, so pytest parses "[image]" as parameters, as it does for
+            # the ids it stores for --lf (built from the name, they would never match).
+            item = ScenarioItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}",
                                             scenario=scenario, image=image)
             for marker in scenario.markers:
                 name = marker.replace("-", "_")
