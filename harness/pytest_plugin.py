@@ -43,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="retries of infrastructure errors, each in a fresh VM")
     group.addoption("--vmapp-fresh-vm", action="store_true", default=False,
                     help="boot a VM per cell instead of reverting one VM per image")
+    group.addoption("--vmapp-idempotence", action="store_true", default=False,
+                    help="apply every goal state a second time: nothing may run again")
     parser.addini("vmapp_scenario_dirs", type="args", default=["scenarios"],
                   help="folders (relative to rootdir) whose *.yaml files are scenarios")
 
@@ -181,7 +183,8 @@ class HarnessSession:
         options = RunOptions(keep=self.config.getoption("vmapp_keep"),
                              accel=self.config.getoption("vmapp_accel"),
                              retries=self.config.getoption("vmapp_retries"),
-                             fresh_vm=self.config.getoption("vmapp_fresh_vm"))
+                             fresh_vm=self.config.getoption("vmapp_fresh_vm"),
+                             idempotence=self.config.getoption("vmapp_idempotence"))
         self.report_dir.mkdir(parents=True, exist_ok=True)
         vm_root = self.run_folder / self.worker if self.worker else None
         self.ctx = self.stack.enter_context(

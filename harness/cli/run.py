@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
                    help="cells at once, each worker with VMs of its own (default: from cores "
                         f"and memory, here {auto_workers()})")
+    p.add_argument("--idempotence", action="store_true",
+                   help="apply every deploy/update/remove goal state a second time: nothing "
+                        "may run again (a failure otherwise), shown per step in the report")
     p.add_argument("--reports-dir", type=Path, metavar="DIR",
                    help="write the run's report folder under DIR (default: $VMAPP_REPORTS_DIR "
                    "or reports/)")
@@ -115,7 +118,8 @@ def handle(args: argparse.Namespace) -> int:
     scenarios = list({id(s): s for s, _ in cells}.values())
     workers = args.workers or auto_workers()
     options = RunOptions(keep=args.keep, accel=args.accel, retries=args.retries,
-                         fresh_vm=args.fresh_vm, workers=workers, cpus=vcpus_per_vm(workers))
+                         fresh_vm=args.fresh_vm, workers=workers, cpus=vcpus_per_vm(workers),
+                         idempotence=args.idempotence)
     for signum in (signal.SIGTERM, signal.SIGHUP):  # what CI sends on cancel: like Ctrl-C
         signal.signal(signum, _interrupt)
     print(f"vmapp: {len(cells)} cell(s) of {len(scenarios)} scenario(s), {workers} worker(s)",

@@ -51,6 +51,7 @@ class StepRecord:
     extension_status: str = ""
     extension_message: str = ""
     boot_ids: list[str] = field(default_factory=list)
+    idempotence: str = ""  # "" not checked; "held"; else what ran when the goal came again
 
 
 @dataclass

@@ -25,6 +25,7 @@ class RunOptions:
     accel: str = "auto"  # auto | kvm | tcg
     fresh_vm: bool = False  # boot a machine per cell instead of reverting a snapshot
     workers: int = 1  # cells at once, each worker with machines of its own
+    idempotence: bool = False  # apply each goal state a second time: nothing may run
 
 
 GIB = 1024 ** 3

@@ -96,6 +96,25 @@ def apply_profile(cell: LiveCell, state: CellState, profile: Sequence[ProfileEnt
     record.extension_status = outcome.extension_status
     record.extension_message = outcome.message
     record.boot_ids = outcome.reboots
+    if cell.ctx.options.idempotence:
+        check_idempotence(cell, state, goal, record)
+
+
+def check_idempotence(cell: LiveCell, state: CellState, goal: dict[str, Any],
+                      record: StepRecord) -> None:
+    """The goal state once more, under a new sequence number: a converged VM must run no
+    command and report the same applications (Molecule's idempotence check, for goal states)."""
+    state.sequence += 1
+    again = cell.agent.apply({**goal, "sequenceNumber": state.sequence},
+                             timeout=cell.apply_timeout, on_reconnect=cell.reopen)
+    ran = [f"{c.app}@{c.version} {c.operation} ({c.command})" for c in commands_of(again)]
+    before = state.outcome.message_body.get("CurrentState") if state.outcome else None
+    changed = again.message_body.get("CurrentState") != before
+    record.idempotence = "held" if not ran and not changed else \
+        "ran again: " + ("; ".join(ran) if ran else "the applications' state changed")
+    if record.idempotence != "held":
+        record.failures.append(f"idempotence (the same goal state applied again runs nothing), "
+                               f"got {record.idempotence}")
 
 
 def do_deploy(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:

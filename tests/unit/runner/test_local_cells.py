@@ -7,6 +7,7 @@ pooled VM does.  The scenarios it cannot stand in for are listed with the reason
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,3 +66,13 @@ def test_the_host_is_untouched(local_run: tuple[RunContext, MachinePool]) -> Non
     ctx, pool = local_run
     run_cell(ctx, pool, load_scenario(LIBRARY / "tar-golang.yaml"), "debian-12")
     assert not Path("/usr/local/go").exists()
+
+
+def test_idempotence_check_holds_for_every_goal_state(
+        local_run: tuple[RunContext, MachinePool]) -> None:
+    ctx, pool = local_run
+    checked = dataclasses.replace(ctx, options=RunOptions(retries=0, idempotence=True))
+    cell = run_cell(checked, pool, load_scenario(LIBRARY / "update-paths.yaml"), "debian-12")
+    assert cell.outcome == "passed", cell.message
+    applied = [s for s in cell.steps if s.kind in ("deploy", "update", "remove")]
+    assert applied and all(s.idempotence == "held" for s in applied)
