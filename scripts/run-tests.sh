@@ -15,6 +15,6 @@ run() {
 run "$BIN/ruff" check harness tests
 run "$BIN/mypy" harness
 run "$BIN/lint-imports"
-run "$BIN/pytest" -q -p no:cacheprovider tests/unit
+run "$BIN/pytest" -q -p no:cacheprovider -n 2 tests/unit  # two processes: the unit suite is ~900 tests
 run "$BIN/pytest" -q -p no:cacheprovider tests/integration
 exit "$status"
