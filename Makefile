@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup demo test unit integration lint bench clean gc library
+.PHONY: setup demo test unit integration lint bench soak clean gc library
 
 setup: $(STAMP)
 	@bash scripts/install-host-deps.sh
@@ -45,6 +45,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m tests.bench
+
+# Stop `vmapp run` at random moments with SIGINT, SIGTERM and SIGKILL (20 each, real VMs, about
+# 90 min under TCG) and count what is left afterwards; SOAK_ARGS="--rounds-per-signal 3" for less.
+soak: setup
+	$(BIN)/python -m tests.soak $(SOAK_ARGS)
 
 gc: setup
 	$(BIN)/vmapp gc

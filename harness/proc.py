@@ -73,6 +73,7 @@ def run(
             input=input_text,
             stdin=None if input_text is not None else subprocess.DEVNULL,
             check=False,
+            preexec_fn=_die_with_parent,  # a killed harness leaves no `vagrant up` running on
         )
     except FileNotFoundError as exc:
         raise CommandError(stage=stage, detail="executable not found", command=argv) from exc

@@ -1,0 +1,108 @@
+"""`make soak`: stop `vmapp run` at random moments and count what it leaves behind.
+
+Each round starts `vmapp run` on one scenario (real VMs), waits a random time (so the stop lands
+in the image, publish, boot, steps, collect or destroy stage), sends SIGINT, SIGTERM or SIGKILL,
+and after a SIGKILL runs `vmapp gc` (what an operator does after a killed job).  Then it counts
+the run's leftovers: libvirt domains and volumes, processes (QEMU, Azurite, the agent's local
+machines) naming the run, and its state folder.  The figure that matters is 0.
+
+    python -m tests.soak [--rounds-per-signal N] [--seed S] [--max-seconds T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness.machines import libvirtd
+from harness.settings import REPO_ROOT, state_dir
+
+VMAPP = Path(sys.executable).with_name("vmapp")
+SCENARIO = "scenarios/tar-golang.yaml"
+SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
+
+
+def run_id_of(reports: Path, before: set[str]) -> str:
+    """The run the stopped command started (its report folder, else its state folder)."""
+    for where in (reports, state_dir() / "runs"):
+        new = sorted({p.name for p in where.glob("2*")} - before) if where.is_dir() else []
+        if new:
+            return new[-1]
+    return ""
+
+
+def leftovers(run_id: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {"domains": [], "volumes": [], "processes": [], "folders": []}
+    if not run_id:
+        return found
+    conn = libvirtd.open_connection()
+    try:
+        found["domains"] = [d for d in libvirtd.harness_domains(conn) if run_id in d]
+        found["volumes"] = [v for v in libvirtd.leftover_volumes(conn) if run_id in v]
+    finally:
+        conn.close()
+    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True)
+    found["processes"] = [line.strip()[:120] for line in ps.stdout.splitlines()
+                          if run_id in line and "soak" not in line]
+    folder = state_dir() / "runs" / run_id
+    found["folders"] = [str(folder)] if folder.exists() else []
+    return found
+
+
+def one_round(sig: str, wait: float, reports: Path) -> dict[str, object]:
+    before = {p.name for p in reports.glob("2*")} | {p.name for p in
+                                                      (state_dir() / "runs").glob("2*")}
+    env = {**os.environ, "VMAPP_REPORTS_DIR": str(reports)}
+    child = subprocess.Popen([str(VMAPP), "run", "-j", "1", "--image", "debian-12", SCENARIO],
+                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    time.sleep(wait)
+    child.send_signal(SIGNALS[sig])
+    try:
+        code = child.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        code = child.wait()
+    run_id = run_id_of(reports, before)
+    if sig == "SIGKILL":
+        subprocess.run([str(VMAPP), "gc"], env=env, capture_output=True, timeout=600,
+                       check=False)
+    left = leftovers(run_id)
+    return {"signal": sig, "after_seconds": round(wait, 1), "exit": code, "run": run_id,
+            "left": {k: v for k, v in left.items() if v}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="soak")
+    parser.add_argument("--rounds-per-signal", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument("--max-seconds", type=float, default=150.0,
+                        help="latest stop after the start (a cell takes ~2 min under TCG)")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    libvirtd.ensure_daemons()
+    rounds = [(sig, rng.uniform(1, args.max_seconds)) for sig in SIGNALS
+              for _ in range(args.rounds_per_signal)]
+    rng.shuffle(rounds)
+    total = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for sig, wait in rounds:
+            result = one_round(sig, wait, Path(tmp))
+            count = sum(len(v) for v in result["left"].values())  # type: ignore[attr-defined]
+            total += count
+            print(json.dumps(result), flush=True)
+    print(f"soak: {len(rounds)} stops ({args.rounds_per_signal} per signal), "
+          f"{total} leftover(s)")
+    return 0 if total == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
