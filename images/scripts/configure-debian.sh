@@ -38,8 +38,12 @@ WantedBy=multi-user.target
 UNIT
 systemctl enable ssh-host-keys.service >/dev/null 2>&1
 # Only an ed25519 host key: `ssh-keygen -A` also makes RSA-3072, ~20 s of every boot under TCG.
-printf 'UseDNS no\nPasswordAuthentication no\nHostKey /etc/ssh/ssh_host_ed25519_key\n' \
+printf 'UseDNS no\nPasswordAuthentication no\nHostKey /etc/ssh/ssh_host_ed25519_key\nPrintMotd no\nPrintLastLog no\n' \
   > /etc/ssh/sshd_config.d/vmapp.conf
+# Every harness command is an SSH session of its own: under TCG a logind session (pam_systemd),
+# the dynamic motd and the mail check cost most of a second per command. None is needed here.
+sed -i -e '/pam_motd.so/d' -e '/pam_mail.so/d' /etc/pam.d/sshd
+sed -i '/pam_systemd.so/d' /etc/pam.d/common-session
 
 # The vagrant user, key-only, passwordless sudo.
 id vagrant >/dev/null 2>&1 || useradd -m -s /bin/bash vagrant
