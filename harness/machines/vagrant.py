@@ -121,7 +121,7 @@ class VagrantMachine:
         return self.folder / "console.log"
 
     def connect(self) -> SshChannel:
-        return SshChannel(port=self.ssh_port, user="vagrant", key=self.image.ssh_key,
+        return SshChannel(port=self.ssh_port, user="root", key=self.image.ssh_key,
                           vm=self.name)
 
     def login_hint(self) -> str:

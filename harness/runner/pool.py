@@ -150,9 +150,13 @@ class MachinePool:
         """The run is being stopped: no new machine, and every machine goes now, the ones
         cells are using too (their cells then end with an error instead of running on)."""
         self.stopped = True
-        self._remove_all([*self.leased.values(),
-                          *[self.idle.popitem()[1].machine for _ in range(len(self.idle))]])
+        machines = [*self.leased.values(),
+                    *[self.idle.popitem()[1].machine for _ in range(len(self.idle))]]
         self.leased.clear()
+        for machine in machines:  # first pull every plug (instant), then clean up at leisure
+            with contextlib.suppress(HarnessError):
+                machine.power_off()
+        self._remove_all(machines)
 
     @staticmethod
     def _remove_all(machines: list[Machine]) -> None:
