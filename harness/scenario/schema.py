@@ -14,6 +14,7 @@ OS_TYPES = ("Linux", "Windows")
 
 PACKAGE = Field(dict, keys={
     "source": Field(str),
+    "file": Field(str),
     "format": Field(str, choices=FORMATS),
     "vars": Field(dict, values=Field((str, int, float))),
     "member": Field(str),

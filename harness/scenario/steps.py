@@ -7,10 +7,11 @@ misspelt app in a deploy step is caught before any VM boots.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from harness.scenario import model
-from harness.scenario.apps import blob
+from harness.scenario.packages import blob
 from harness.scenario.schema import CHECK_KINDS, FAULT_KEYS, FAULTS_ON_BLOBS, STEP_KEYS
 from harness.schema import Validator, suggest
 from harness.yamldoc import PathKey
@@ -26,9 +27,10 @@ class StepBuilder:
     break them) and those with an update command (``updatable``).
     """
 
-    def __init__(self, check: Validator, apps: dict[str, list[str]],
+    def __init__(self, check: Validator, apps: dict[str, list[str]], root: Path,
                  defined: dict[str, model.AppDef] | None = None) -> None:
         self.check = check
+        self.root = root
         self.apps = apps
         versions = [v for app in (defined or {}).values() for v in app.versions.values()]
         self.linked = {f"{v.app}@{v.version}" for v in versions if v.package.url}
@@ -63,7 +65,7 @@ class StepBuilder:
                 treat_failure_as_deployment_failure=item.get("treatFailureAsDeploymentFailure",
                                                              False),
                 enable_automatic_upgrade=item.get("enableAutomaticUpgrade", False),
-                config=blob(self.check, item.get("config"), (*where, "config")),
+                config=blob(self.check, item.get("config"), (*where, "config"), self.root),
                 tags=item.get("tags", "")))
         return tuple(entries)
 

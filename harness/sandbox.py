@@ -1,0 +1,64 @@
+"""Templates users write (scenario files, package sources), rendered where they cannot reach out.
+
+jinja2's immutable sandbox refuses attribute paths such as ``cycler.__init__.__globals__`` and
+calls that change data; on top of it the operators that can ask for unbounded memory or time
+(``*`` on sequences, ``**``, ``%`` with a huge width) are bounded, and so is the rendered text.
+Every refusal is a :class:`jinja2.sandbox.SecurityError` (a ``TemplateError``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+MAX_OUTPUT = 8 * 2**20  # characters one template may render to
+MAX_ITEMS = 2**20  # items (characters) a ``*`` may make of a string or list
+MAX_POWER_BITS = 2**16  # bits of an integer ``**`` may make
+_WIDE = re.compile(r"%[-#0 +]*(\d{5,}|\*)")  # a printf width or precision of 10000 and more
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
+def _too_big(operator: str, left: Any, right: Any) -> bool:
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            size = _size(seq)
+            if size is not None and isinstance(times, int) and size * times > MAX_ITEMS:
+                return True
+    if operator == "**" and isinstance(left, int) and isinstance(right, int):
+        return abs(left) > 1 and right * max(left.bit_length(), 1) > MAX_POWER_BITS
+    return operator == "%" and isinstance(left, str) and bool(_WIDE.search(left))
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox with bounded ``*``, ``**`` and ``%``."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
+                   right: Any) -> Any:
+        if _too_big(operator, left, right):
+            raise SecurityError(f"the result of {operator!r} would be too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def environment(loader: jinja2.BaseLoader | None = None) -> Sandbox:
+    """Strict (an undefined name is an error, not an empty string), trailing newline kept."""
+    return Sandbox(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def render(template: jinja2.Template, **variables: Any) -> str:
+    """The template's text, refused past :data:`MAX_OUTPUT` characters."""
+    chunks, size = [], 0
+    for chunk in template.generate(**variables):
+        size += len(chunk)
+        if size > MAX_OUTPUT:
+            raise SecurityError(f"the rendered text is longer than {MAX_OUTPUT} characters")
+        chunks.append(chunk)
+    return "".join(chunks)
