@@ -39,7 +39,8 @@ def _built(check: Validator, raw: dict[str, Any], path: PathKey, root: Path) -> 
         folder: Path | None = source_folder(root, name)
     except ConfigError as exc:
         folder = None
-        check.fail((*path, "source"), exc.problem + suggest(name, _sources(root)))
+        others = [s for s in _sources(root) if s != name]
+        check.fail((*path, "source"), exc.problem + suggest(name, others))
     if (raw.get("format") == "file") != ("member" in raw):
         check.fail(path, "'member' (the file to publish) goes with format: file, and only "
                    "with it")
