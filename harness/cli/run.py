@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.errors import ConfigError, ConfigErrors
+from harness.images.recipe import unknown_image
 from harness.report.results import CellResult
 from harness.runner.context import KEEP_CHOICES, RunOptions
 from harness.runner.run import run_matrix
@@ -48,7 +50,16 @@ def _say(message: str, cell: CellResult | None) -> None:
         print(f"        VM kept: {cell.login}", flush=True)
 
 
+def _check_images(images: list[str] | None) -> None:
+    """Every ``--image`` has a recipe, checked before anything starts."""
+    problems = [ConfigError(problem=problem, field="--image")
+                for name in images or () if (problem := unknown_image(name))]
+    if problems:
+        raise ConfigErrors(problems)
+
+
 def handle(args: argparse.Namespace) -> int:
+    _check_images(args.images)
     files = scenario_files(args.scenarios or DEFAULT_SCENARIOS)
     scenarios = [s for s in load_all(files)
                  if args.select in s.name and (not args.marker or args.marker in s.markers)]

@@ -11,13 +11,16 @@ from datetime import UTC, date, datetime, time
 
 INT32_MAX = 2_147_483_647
 
-_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# Every pattern is matched whole (fullmatch: ``$`` would let a trailing newline through) and
+# names ASCII digits ([0-9]: ``\d`` takes any script's digits, which the service does not).
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 # Seeds (how-to REST table): <= 117 characters of letters, digits, '-', '.', '_'; no final '.'
-_APPLICATION = re.compile(r"^[A-Za-z0-9._-]{1,117}$")
+_APPLICATION = re.compile(r"[A-Za-z0-9._-]{1,117}")
 # Real service (beyond the seeds): galleries allow '.' and '_' only inside, no '-', <= 80.
-_GALLERY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]{0,78}[A-Za-z0-9])?$")
+_GALLERY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._]{0,78}[A-Za-z0-9])?")
 # Real service: image definitions like applications but at most 80 characters.
-_IMAGE = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+_IMAGE = re.compile(r"[A-Za-z0-9._-]{1,80}")
+APPLICATION_RULE = "1 to 117 letters, digits, '-', '.' and '_', not ending in '.'"
 
 
 @dataclass(frozen=True, order=True)
@@ -34,7 +37,7 @@ class VersionNumber:
 
 def parse_version(text: str) -> VersionNumber | None:
     """The number, or None when ``text`` is not three int32 parts (0..2,147,483,647)."""
-    match = _VERSION.match(text)
+    match = _VERSION.fullmatch(text)
     if not match:
         return None
     parts = [int(p) for p in match.groups()]
@@ -44,15 +47,15 @@ def parse_version(text: str) -> VersionNumber | None:
 
 
 def valid_application_name(name: str) -> bool:
-    return bool(_APPLICATION.match(name)) and not name.endswith(".")
+    return bool(_APPLICATION.fullmatch(name)) and not name.endswith(".")
 
 
 def valid_image_name(name: str) -> bool:
-    return bool(_IMAGE.match(name)) and not name.endswith(".")
+    return bool(_IMAGE.fullmatch(name)) and not name.endswith(".")
 
 
 def valid_gallery_name(name: str) -> bool:
-    return bool(_GALLERY.match(name))
+    return bool(_GALLERY.fullmatch(name))
 
 
 def region_key(name: str) -> str:

@@ -6,10 +6,15 @@ forms go through the same code and give the same :class:`~harness.scenario.model
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from harness.gallery.names import (
+    APPLICATION_RULE,
+    parse_version,
+    region_key,
+    valid_application_name,
+)
 from harness.scenario import model
 from harness.scenario.packages import blob
 from harness.scenario.schema import is_arm
@@ -32,7 +37,6 @@ ARM_LINKS: dict[str, PathKey] = {
     "package": (*PROFILE, "source", "mediaLink"),
     "config": (*PROFILE, "source", "defaultConfigurationLink"),
 }
-VERSION_NAME = re.compile(r"\d+\.\d+\.\d+")
 DEFAULT_LOCATION = "eastus"
 
 
@@ -42,11 +46,6 @@ def _dig(data: Any, path: PathKey) -> Any:
             return None
         data = data[part]
     return data
-
-
-def _region(location: str) -> str:
-    """ARM's normalised region name: "East US" and "eastus" are one region."""
-    return location.replace(" ", "").lower()
 
 
 def _declared(checks: list[Validator]) -> dict[str, list[str]]:
@@ -84,7 +83,7 @@ class AppBuilder:
 
     def same_region(self, body: dict[str, Any], path: PathKey) -> None:
         location = body.get("location")
-        if location is not None and _region(location) != _region(self.location):
+        if location is not None and region_key(location) != region_key(self.location):
             self.fail((*path, "location"), f"{location!r} is not the gallery's location "
                       f"{self.location!r}; set gallery.location or drop this one")
 
@@ -108,19 +107,24 @@ class AppBuilder:
 
     def version(self, app: str, name: str, body: dict[str, Any],
                 path: PathKey) -> model.VersionDef | None:
-        if not VERSION_NAME.fullmatch(name):
-            self.fail(path, f"version {name!r} is not Major.Minor.Patch (whole numbers, "
-                      "e.g. 1.0.0)")
+        if parse_version(name) is None:
+            self.fail(path, f"version {name!r} is not Major.Minor.Patch (whole numbers of "
+                      "ASCII digits up to 2147483647, e.g. 1.0.0)")
             return None
+        config_at: PathKey = (*path, "configFileName")
         if is_arm(body):
             self.same_region(body, path)
             short = self.short_form(body, path)
             if short is None:
                 return None
-            body = short
+            body, config_at = short, (*path, *ARM_PLACES["configFileName"])
         package = blob(self.check, body["package"], (*path, "package"), self.root)
         if package is None:
             return None
+        package_name = body.get("packageFileName", app)
+        if body.get("configFileName") == package_name:
+            self.fail(config_at, f"{package_name!r} is also the package's file name; the "
+                      "config would overwrite the package")
         return model.VersionDef(
             app=app, version=name, package=package,
             install=body["install"], remove=body["remove"], update=body.get("update"),
@@ -135,6 +139,9 @@ class AppBuilder:
             storage_account_type=body.get("storageAccountType", "Standard_LRS"))
 
     def application(self, name: str, raw: dict[str, Any], path: PathKey) -> model.AppDef:
+        if not valid_application_name(name):
+            self.fail(path, f"the gallery refuses the application name {name!r} "
+                      f"({APPLICATION_RULE})")
         props = raw
         if is_arm(raw):
             self.same_region(raw, path)

@@ -6,12 +6,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import jinja2
 
 from harness import sandbox
 from harness.confine import inside
 from harness.errors import ConfigError, ConfigErrors
+from harness.images.recipe import unknown_image
 from harness.scenario import model
 from harness.scenario.apps import DEFAULT_LOCATION, applications
 from harness.scenario.schema import INCLUDED, SCENARIO
@@ -100,11 +102,27 @@ def _includes(main: Validator, scenario: Path) -> list[Validator]:
     return found
 
 
+def _images(main: Validator, data: dict[str, Any]) -> None:
+    """Every image named has a recipe (images/*.yaml), once; an empty list runs nothing."""
+    if "images" not in data or not main.clean(("images",)):
+        return
+    if not data["images"]:
+        main.fail(("images",), "no images: name at least one, or leave 'images' out for "
+                  f"the default ({', '.join(DEFAULT_IMAGES)})")
+    for index, name in enumerate(data["images"]):
+        problem = unknown_image(name)
+        if problem is not None:
+            main.fail(("images", index), problem)
+        elif name in data["images"][:index]:
+            main.fail(("images", index), f"{name!r} is listed twice")
+
+
 def load_scenario(path: Path) -> model.Scenario:
     """Parse and validate one file and its includes; raises ConfigErrors listing every problem."""
     main = Validator(_load(path, path.parent))
     main.mapping(main.doc.data, SCENARIO)
     data = main.doc.data if isinstance(main.doc.data, dict) else {}
+    _images(main, data)
     gallery = data.get("gallery") if main.clean(("gallery",)) else None
     location = (gallery or {}).get("location", DEFAULT_LOCATION)
     names, apps = applications([*_includes(main, path), main], location, path.parent)

@@ -125,7 +125,7 @@ PROFILE_ENTRY = Field(dict, keys={
 CHECK_KINDS: dict[str, dict[str, Field]] = {
     "file": {"exists": Field(bool), "is_directory": Field(bool), "mode": Field((str, int)),
              "owner": Field(str), "contains": Field(str)},
-    "command": {"exit_code": Field(int), "stdout_contains": Field(str),
+    "command": {"exit_code": Field(int, minimum=0, maximum=255), "stdout_contains": Field(str),
                 "stderr_contains": Field(str)},
     "package": {"installed": Field(bool), "version": Field(str)},
     "service": {"running": Field(bool), "enabled": Field(bool)},

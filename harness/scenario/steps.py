@@ -17,6 +17,16 @@ from harness.schema import Validator, suggest
 from harness.yamldoc import PathKey
 
 OCTAL_MODE = re.compile(r"(0o|0)?[0-7]{3,4}")
+MAX_MODE = 0o7777
+
+
+def _mode_problem(mode: Any) -> str | None:
+    """Why a check's ``mode`` can never match a file's mode, or None."""
+    if isinstance(mode, str) and not OCTAL_MODE.fullmatch(mode):
+        return f"{mode!r} is not an octal mode like \"0755\""
+    if isinstance(mode, int) and not 0 <= mode <= MAX_MODE:
+        return f"{mode} is not a file mode (at most 0o7777); write modes quoted, like \"0755\""
+    return None
 
 
 class StepBuilder:
@@ -84,9 +94,9 @@ class StepBuilder:
                 if key not in CHECK_KINDS[kind]:
                     self.fail((*path, index, key), f"a {kind} check cannot assert {key!r}; it "
                               f"can assert: {', '.join(CHECK_KINDS[kind])}")
-            mode = wanted.get("mode")
-            if isinstance(mode, str) and not OCTAL_MODE.fullmatch(mode):
-                self.fail((*path, index, "mode"), f"{mode!r} is not an octal mode like \"0755\"")
+            problem = _mode_problem(wanted.get("mode"))
+            if problem:
+                self.fail((*path, index, "mode"), problem)
             found.append(model.Check(kind=kind, target=item[kind], wanted=wanted,
                                      line=self.check.doc.line((*path, index))))
         return tuple(found)

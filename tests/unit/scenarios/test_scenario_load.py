@@ -218,7 +218,8 @@ def test_version_names_and_package_sources_are_checked(tmp_path: Path, no_spawn:
         load_scenario(path)
     v = "gallery.applications.a.versions"
     assert [str(e) for e in caught.value.errors] == [
-        f"{path}:6 {v}.1.0: version '1.0' is not Major.Minor.Patch (whole numbers, e.g. 1.0.0)",
+        f"{path}:6 {v}.1.0: version '1.0' is not Major.Minor.Patch (whole numbers of ASCII "
+        "digits up to 2147483647, e.g. 1.0.0)",
         f"{path}:7 {v}.1.0.1.package.source: no package source folder packages/golag beside "
         "the scenario file (did you mean 'golang'?)",
         f"{path}:8 {v}.1.0.2.package: 'member' (the file to publish) goes with format: file, "
