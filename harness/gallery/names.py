@@ -21,6 +21,11 @@ _GALLERY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._]{0,78}[A-Za-z0-9])?")
 # Real service: image definitions like applications but at most 80 characters.
 _IMAGE = re.compile(r"[A-Za-z0-9._-]{1,80}")
 APPLICATION_RULE = "1 to 117 letters, digits, '-', '.' and '_', not ending in '.'"
+# Storage (beyond the seeds): containers are 3 to 63 of a-z, 0-9 and single '-' inside; blob
+# names 1 to 1024 characters, at most 254 '/'-separated segments.  Control characters are
+# refused too (the storage answers them with an error, not a blob).
+_CONTAINER = re.compile(r"[a-z0-9](?:-?[a-z0-9])*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, order=True)
@@ -56,6 +61,25 @@ def valid_image_name(name: str) -> bool:
 
 def valid_gallery_name(name: str) -> bool:
     return bool(_GALLERY.fullmatch(name))
+
+
+def container_problem(name: str) -> str | None:
+    """Why storage refuses ``name`` as a container name, or None."""
+    if not 3 <= len(name) <= 63 or not _CONTAINER.fullmatch(name):
+        return (f"container {name!r} is not 3 to 63 lowercase letters, digits and single "
+                "hyphens (starting and ending with a letter or digit)")
+    return None
+
+
+def blob_name_problem(name: str) -> str | None:
+    """Why storage refuses ``name`` as a blob name, or None."""
+    if not 1 <= len(name) <= 1024:
+        return f"blob name of {len(name)} characters (1 to 1024)"
+    if name.count("/") >= 254:
+        return "blob name of more than 254 '/'-separated segments"
+    if _CONTROL.search(name):
+        return f"blob name {name!r} holds a control character"
+    return None
 
 
 def region_key(name: str) -> str:
