@@ -15,7 +15,6 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-MAX_OUTPUT = 8 * 2**20  # characters one template may render to
 MAX_ITEMS = 2**20  # items (characters) a ``*`` may make of a string or list
 MAX_POWER_BITS = 2**16  # bits of an integer ``**`` may make
 _WIDE = re.compile(r"%[-#0 +]*(\d{5,}|\*)")  # a printf width or precision of 10000 and more
@@ -53,12 +52,12 @@ def environment(loader: jinja2.BaseLoader | None = None) -> Sandbox:
     return Sandbox(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
-def render(template: jinja2.Template, **variables: Any) -> str:
-    """The template's text, refused past :data:`MAX_OUTPUT` characters."""
+def render(template: jinja2.Template, limit: int, **variables: Any) -> str:
+    """The template's text, refused past ``limit`` characters."""
     chunks, size = [], 0
     for chunk in template.generate(**variables):
         size += len(chunk)
-        if size > MAX_OUTPUT:
-            raise SecurityError(f"the rendered text is longer than {MAX_OUTPUT} characters")
+        if size > limit:
+            raise SecurityError(f"the rendered text is longer than {limit} characters")
         chunks.append(chunk)
     return "".join(chunks)

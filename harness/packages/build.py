@@ -28,6 +28,7 @@ from harness.errors import ConfigError
 SOURCES = "packages"  # the folder of package sources, beside the scenario file
 FORMATS = ("tar.gz", "zip", "file", "deb", "debs")
 EPOCH = 1_700_000_000
+MAX_RENDERED = 64 * 2**20  # characters one rendered file of a source may grow to
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _render_tree(root: Path, source: Path, dest: Path, variables: dict[str, str]
             target.write_bytes(data)
         else:
             try:
-                target.write_text(sandbox.render(env.from_string(text), **variables))
+                target.write_text(sandbox.render(env.from_string(text), MAX_RENDERED, **variables))
             except Exception as exc:  # a template can raise anything Python can
                 raise ConfigError(problem=f"template error in {path}: {exc}",
                                   field="package.vars") from exc

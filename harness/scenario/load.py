@@ -13,15 +13,20 @@ import jinja2
 from harness import sandbox
 from harness.confine import inside
 from harness.errors import ConfigError, ConfigErrors
+from harness.gallery.names import region_key
+from harness.gallery.regions import KNOWN_REGIONS
 from harness.images.recipe import unknown_image
 from harness.scenario import model
 from harness.scenario.apps import DEFAULT_LOCATION, applications
 from harness.scenario.schema import INCLUDED, SCENARIO
 from harness.scenario.steps import StepBuilder
-from harness.schema import Validator
+from harness.schema import Validator, suggest
 from harness.yamldoc import YamlDoc, load_text
 
 DEFAULT_IMAGES = ("debian-12",)
+# A scenario file, and its text after jinja2, is at most this many bytes/characters: PyYAML
+# reads about 0.5 MB a second, and no scenario needs more.
+MAX_SCENARIO = 256 * 1024
 
 
 def _template_line(trace: TracebackType | None, template: str) -> int | None:
@@ -43,7 +48,9 @@ class _Loader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment,
                    template: str) -> tuple[str, str, Callable[[], bool]]:
-        inside(self.root, template)
+        path = inside(self.root, template)
+        if path.is_file() and path.stat().st_size > MAX_SCENARIO:
+            raise ConfigError(problem=f"{template!r} is larger than {MAX_SCENARIO} bytes")
         return super().get_source(environment, template)
 
 
@@ -53,7 +60,7 @@ def render(path: Path, root: Path) -> str:
     env = sandbox.environment(_Loader(root))
     try:
         name = path.relative_to(root).as_posix()
-        return sandbox.render(env.get_template(name))
+        return sandbox.render(env.get_template(name), MAX_SCENARIO)
     except ConfigError as exc:
         raise ConfigError(problem=f"template: {exc.problem}", file=str(path)) from None
     except jinja2.TemplateNotFound as exc:
@@ -125,6 +132,9 @@ def load_scenario(path: Path) -> model.Scenario:
     _images(main, data)
     gallery = data.get("gallery") if main.clean(("gallery",)) else None
     location = (gallery or {}).get("location", DEFAULT_LOCATION)
+    if region_key(location) not in KNOWN_REGIONS:
+        main.fail(("gallery", "location"), f"unknown region {location!r}"
+                  f"{suggest(region_key(location), sorted(KNOWN_REGIONS))}")
     names, apps = applications([*_includes(main, path), main], location, path.parent)
     if not names and main.clean(("gallery",)):
         main.fail(("gallery",), "no applications: define gallery.applications or include a "

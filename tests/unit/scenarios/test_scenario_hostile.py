@@ -103,6 +103,18 @@ def test_refused_at_validation(tmp_path: Path, kw: dict[str, str], problem: str)
     assert error.startswith(f"{tmp_path / 's.yaml'}{problem}"), error
 
 
+def test_unknown_gallery_location_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("description: d\ngallery:\n  location: East Us2\n  applications:\n"
+                    "    a:\n      versions:\n"
+                    "        1.0.0: {package: {content: x}, install: i, remove: r}\n"
+                    "steps:\n  - reboot:\n")
+    assert load_scenario(path).location == "East Us2"  # ARM's names: spaces and case ignored
+    path.write_text(path.read_text().replace("East Us2", "eastus? k"))
+    assert errors(path) == [f"{path}:3 gallery.location: unknown region 'eastus? k' (did you "
+                            "mean 'eastus'?)"]
+
+
 def test_cli_image_is_checked_before_anything_starts(
         no_spawn: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = scenario(tmp_path)

@@ -81,7 +81,12 @@ def test_rendered_text_is_bounded(tmp_path: Path) -> None:
     path = scenario(tmp_path, head="description: \"{% for i in range(99999) %}{{ 'x' * 99999 }}"
                     "{% endfor %}\"\n")
     assert errors(path) == [f"{path}: template error: the rendered text is longer than "
-                            "8388608 characters"]
+                            "262144 characters"]
+
+
+def test_scenario_file_size_is_bounded(tmp_path: Path) -> None:
+    path = scenario(tmp_path, head=f"description: {'x' * 300_000}\n")
+    assert errors(path) == [f"{path}: template: 's.yaml' is larger than 262144 bytes"]
 
 
 def test_jinja_include_stays_inside_the_folder(tmp_path: Path) -> None:
