@@ -63,7 +63,7 @@ class Mutator:
         if pick == 7 and depth < 3:
             return [self.hostile(depth + 1) for _ in range(self.rng.randrange(4))]
         nested: Any = self.rng.choice(["x", 1, None])
-        for _ in range(self.rng.choice([5, 40, 70, 200])):
+        for _ in range(self.rng.choice([5, 40, 70, 150])):
             nested = [nested] if self.rng.random() < 0.5 else {"k": nested}
         return nested
 
@@ -103,18 +103,22 @@ class Mutator:
 
     def retype(self, value: Any) -> Any:
         """The same value as another type (a string as a list, a number as a string...)."""
-        options: list[Any] = [str(value)[:50], [value], {"v": value}, None, len(str(value)[:50])]
+        shown = repr(value)[:50] if not isinstance(value, int) or abs(value) < 2**64 else "big"
+        options: list[Any] = [shown, [value], {"v": value}, None, len(shown)]
         if isinstance(value, str):
-            options += [value * self.rng.choice([2, 100]), value.upper(), value + "\n"]
-        if isinstance(value, int) and not isinstance(value, bool):
+            options += [value[:1000] * self.rng.choice([2, 100]), value.upper(), value + "\n"]
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**64:
             options += [value + 1, -value, value * 10**12, float(value)]
         return self.rng.choice(options)
 
     def structure(self, doc: Any, steps: int | None = None) -> Any:
-        doc = copy.deepcopy(doc)
-        for _ in range(steps or self.rng.choice([1, 1, 2, 3, 6])):
-            doc = self._step(doc)
-        return doc
+        changed = copy.deepcopy(doc)
+        try:
+            for _ in range(steps or self.rng.choice([1, 1, 2, 3, 6])):
+                changed = self._step(changed)
+        except RecursionError:  # nested values nested again: too deep for this walk
+            return copy.deepcopy(doc)
+        return changed
 
     def values_only(self, doc: Any) -> Any:
         """Leaves changed to near-valid values of their own type: a document that often still
@@ -167,7 +171,7 @@ def dump_yaml(doc: Any, rng: random.Random) -> str:
         try:
             return yaml.safe_dump(doc, allow_unicode=rng.random() < 0.5, sort_keys=False,
                                   default_flow_style=rng.random() < 0.2)
-        except (yaml.YAMLError, ValueError, TypeError):
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError):
             pass
     return dump_json(doc)
 
