@@ -176,10 +176,13 @@ def scenario_files(targets: list[Path]) -> list[Path]:
     """Expand folders to their ``*.yaml`` files (sorted); keep files as given."""
     files: list[Path] = []
     for target in targets:
-        if target.is_dir():
-            files += sorted(target.glob("*.yaml"))
-        elif target.exists():
-            files.append(target)
-        else:
-            raise ConfigError(problem="no such scenario file or folder", file=str(target))
+        try:
+            if target.is_dir():
+                files += sorted(target.glob("*.yaml"))
+            elif target.exists():
+                files.append(target)
+            else:
+                raise ConfigError(problem="no such scenario file or folder", file=str(target))
+        except OSError as exc:  # a name over 255 bytes, a folder that cannot be read
+            raise ConfigError(problem=f"cannot read: {exc.strerror}", file=str(target)) from None
     return files

@@ -122,3 +122,10 @@ def test_cli_image_is_checked_before_anything_starts(
     assert capsys.readouterr().err == ("vmapp: --image: no image recipe named 'debain-12' "
                                        "(did you mean 'debian-12'?) (known: debian-12, "
                                        "debian-13)\n")
+
+
+def test_cli_scenario_name_over_255_bytes(no_spawn: None, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    long = tmp_path / ("x" * 300 + ".yaml")
+    assert cli.main(["run", str(long)]) == 2
+    assert capsys.readouterr().err == f"vmapp: {long}: cannot read: File name too long\n"
