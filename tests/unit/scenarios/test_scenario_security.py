@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import sandbox
 from harness.errors import ConfigError, ConfigErrors
 from harness.packages.build import PackageSpec, build_package
 from harness.scenario.load import load_scenario
@@ -82,6 +83,13 @@ def test_rendered_text_is_bounded(tmp_path: Path) -> None:
                     "{% endfor %}\"\n")
     assert errors(path) == [f"{path}: template error: the rendered text is longer than "
                             "262144 characters"]
+
+
+def test_rendering_time_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.5)
+    path = scenario(tmp_path, head="description: \"{% for i in range(99999) %}"
+                    "{% for j in range(99999) %}{% endfor %}{% endfor %}\"\n")
+    assert errors(path) == [f"{path}:1: template error: rendering took longer than 0.5 seconds"]
 
 
 def test_scenario_file_size_is_bounded(tmp_path: Path) -> None:
