@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup demo test unit integration lint bench soak clean gc library
+.PHONY: setup demo test unit integration lint bench soak fuzz clean gc library
 
 setup: $(STAMP)
 	@bash scripts/install-host-deps.sh
@@ -50,6 +50,13 @@ bench: setup
 # 90 min under TCG) and count what is left afterwards; SOAK_ARGS="--rounds-per-signal 3" for less.
 soak: setup
 	$(BIN)/python -m tests.soak $(SOAK_ARGS)
+
+# Hostile input: >= 10,000 seeded inputs per interface (scenario files, replay request files,
+# goal states' host side, results.json); prints inputs, tracebacks, hangs, max seconds for each.
+FUZZ_ITERATIONS ?= 10000
+FUZZ_SEED ?= 1
+fuzz: setup
+	$(BIN)/python -m tests.fuzz --iterations $(FUZZ_ITERATIONS) --seed $(FUZZ_SEED)
 
 gc: setup
 	$(BIN)/vmapp gc

@@ -6,6 +6,7 @@ Like tmt's schemas (``additionalProperties: false``), with a "did you mean" for 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,9 @@ class Validator:
             spec = spec.select(value)
         if not _is_kind(value, spec.kind):
             self.fail(path, f"must be {_type_text(spec.kind)}, got {value!r}")
+            return
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(path, f"must be a finite number, got {value!r}")
             return
         if spec.choices and value not in spec.choices:
             shown = ", ".join(repr(c) for c in spec.choices)

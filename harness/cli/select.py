@@ -8,7 +8,8 @@ import contextlib
 from pathlib import Path
 
 from harness.cli.maintenance import run_folder
-from harness.errors import ConfigError
+from harness.errors import ConfigError, ConfigErrors
+from harness.images.recipe import unknown_image
 from harness.report.results import RunResult, read_results
 from harness.runner.selection import (
     Cell,
@@ -43,8 +44,17 @@ def add_selection(p: argparse.ArgumentParser) -> None:
                         "every host (one CI job per shard, then `vmapp report --merge`)")
 
 
+def _check_images(images: list[str] | None) -> None:
+    """Every ``--image`` has a recipe, checked before anything starts."""
+    problems = [ConfigError(problem=problem, field="--image")
+                for name in images or () if (problem := unknown_image(name))]
+    if problems:
+        raise ConfigErrors(problems)
+
+
 def selected_cells(args: argparse.Namespace) -> list[Cell]:
     """The cells the arguments name, in matrix order; every argument checked first."""
+    _check_images(args.images)
     wanted: set[tuple[str, str]] | None = None
     paths = list(args.scenarios)
     if args.failed is not None:

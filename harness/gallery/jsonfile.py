@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
+import re
 from typing import Any
 
 from harness.errors import ConfigError
 
 MAX_DEPTH = 64  # arrays/objects one request may nest, itself included (the file's array not)
+MAX_INT = 2**63  # integers in a request are 64-bit at most
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # (byte-order mark, codec, name shown to users); no mark: UTF-8.
 ENCODINGS = ((codecs.BOM_UTF8, "utf-8", "UTF-8"),
@@ -36,17 +40,63 @@ def decode_text(data: bytes, file: str) -> str:
                           "save it as UTF-8", file=file) from None
 
 
+class _Numbers:
+    """json.loads hooks: integers of 64 bits at most, finite numbers, no NaN/Infinity."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def refuse(self, text: str, why: str) -> ConfigError:
+        shown = text[:24] + ("..." if len(text) > 24 else "")
+        return ConfigError(f"invalid JSON: the number {shown} {why}", file=self.file)
+
+    def whole(self, text: str) -> int:
+        if len(text.lstrip("-")) > 19 or abs(value := int(text)) >= MAX_INT:
+            raise self.refuse(text, "is out of range (64-bit integers at most)")
+        return value
+
+    def real(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise self.refuse(text, "is out of range")
+        return value
+
+    def constant(self, text: str) -> float:
+        raise ConfigError(f"invalid JSON: {text} is not a JSON value", file=self.file)
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first string (value or key) holding a lone surrogate (JSON's "\\ud800"), if any."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and SURROGATE.search(item):
+            return item
+        if isinstance(item, dict):
+            pending += [*item, *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return None
+
+
 def load_json(data: bytes, file: str) -> Any:
     """The decoded JSON value of a file's bytes; a ConfigError naming what is wrong."""
     text = decode_text(data, file)
     try:
-        return json.loads(text)
+        numbers = _Numbers(file)
+        value = json.loads(text, parse_int=numbers.whole, parse_float=numbers.real,
+                           parse_constant=numbers.constant)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON at column {exc.colno}: {exc.msg}", file=file,
                           line=exc.lineno) from None
     except RecursionError:
         raise ConfigError(f"invalid JSON: nested too deeply to read (requests may nest at most "
                           f"{MAX_DEPTH} levels)", file=file) from None
+    bad = _lone_surrogate(value)
+    if bad is not None:
+        raise ConfigError(f"invalid text: {bad[:40]!r} holds a lone surrogate (not a "
+                          "character)", file=file)
+    return value
 
 
 def nesting_depth(value: Any) -> int:

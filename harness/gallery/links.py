@@ -72,6 +72,11 @@ def check_link(url: str, probe: LinkProbe, *, operation: str, target: str) -> No
     ``operation`` fills the blob-type row's ``{operation}``: the REST operation name of the
     request that carried the link (``CreateOrUpdate`` or ``Update``).
     """
+    try:
+        urllib.parse.urlsplit(url)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL": no request could be made
+        raise fail("url_not_accessible", target, url=url,
+                   error_description=f"invalid URI ({exc})") from None
     if sas_is_malformed(url):
         raise fail("sas_malformed", target, uri=url)
     answer = probe(url)

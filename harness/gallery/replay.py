@@ -25,7 +25,12 @@ from typing import Any, Protocol
 from harness.errors import ConfigError, ConfigErrors
 from harness.gallery.bodies import Json
 from harness.gallery.jsonfile import MAX_DEPTH, nesting_depth
-from harness.gallery.names import format_datetime, parse_datetime
+from harness.gallery.names import (
+    blob_name_problem,
+    container_problem,
+    format_datetime,
+    parse_datetime,
+)
 from harness.gallery.service import GalleryService
 
 PLACEHOLDER = re.compile(r"\{\{blob:([^{}|]*)(?:\|([^{}]*))?\}\}")
@@ -33,6 +38,16 @@ MODES = ("", "expired", "nosas")
 METHODS = ("GET", "PUT", "PATCH", "POST", "DELETE")
 BLOB_TYPES = ("BlockBlob", "PageBlob", "AppendBlob")
 CONTROLS = ("settle", "clock", "replication")
+MAX_SENT_SIZE = 256 * 2**20  # a block or append blob's bytes are sent: keep them in memory's reach
+MAX_PAGE_BLOB = 8 * 2**40  # storage's largest page blob (8 TiB)
+
+
+def _blob_problems(blob: str) -> list[str]:
+    """Why ``CONTAINER/NAME`` cannot name a blob (checked before storage is asked)."""
+    container, _, name = blob.partition("/")
+    if not container or not name:
+        return ["must name CONTAINER/NAME"]
+    return [p for p in (container_problem(container), blob_name_problem(name)) if p]
 
 
 @dataclass(frozen=True)
@@ -91,10 +106,9 @@ def _check_placeholders(item: Json, where: str, errors: list[ConfigError], file:
     for field, text in _walk_strings(item, where):
         for match in PLACEHOLDER.finditer(text):
             blob, mode = match.group(1), match.group(2) or ""
-            container, _, name = blob.partition("/")
-            if not container or not name:
-                errors.append(ConfigError(f"placeholder {match.group(0)} must name "
-                                          "CONTAINER/NAME", file=file, field=field))
+            for problem in _blob_problems(blob):
+                errors.append(ConfigError(f"placeholder {match.group(0)}: {problem}", file=file,
+                                          field=field))
             if mode not in MODES:
                 errors.append(ConfigError(f"placeholder {match.group(0)}: unknown option "
                                           f"{mode!r} (use expired or nosas)", file=file,
@@ -137,8 +151,8 @@ def _parse_blob(f: _Fields, index: int) -> BlobRequest | None:
     blob = f.string("blob", required=True)
     blob_type = f.string("blobType", choices=BLOB_TYPES) or "BlockBlob"
     container, _, name = (blob or "").partition("/")
-    if blob is not None and (not container or not name):
-        f.problem("blob", f"must be CONTAINER/NAME, not {blob!r}")
+    for problem in _blob_problems(blob) if blob is not None else ():
+        f.problem("blob", f"{blob!r}: {problem}")
     content, size = f.item.get("content"), f.item.get("size")
     if (content is None) == (size is None):
         f.problem("content", "give exactly one of content (text) or size (bytes)")
@@ -149,8 +163,12 @@ def _parse_blob(f: _Fields, index: int) -> BlobRequest | None:
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         f.problem("size", f"must be a whole number of bytes >= 0, not {size!r}")
         return None
-    if size is not None and blob_type == "PageBlob" and size % 512:
-        f.problem("size", f"a page blob's size must be a multiple of 512, not {size}")
+    if size is not None and blob_type == "PageBlob" and (size % 512 or size > MAX_PAGE_BLOB):
+        f.problem("size", f"a page blob's size must be a multiple of 512 up to 8 TiB, not {size}")
+        return None
+    if size is not None and blob_type != "PageBlob" and size > MAX_SENT_SIZE:
+        f.problem("size", f"a {blob_type}'s bytes are sent: at most {MAX_SENT_SIZE} (a PageBlob "
+                  f"is sparse and may be bigger), not {size}")
         return None
     if method is None or blob is None:
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError, ConfigErrors
-from harness.schema import Field, Validator
+from harness.schema import Field, Validator, suggest
 from harness.settings import REPO_ROOT
 from harness.yamldoc import load_file
 
@@ -76,10 +76,17 @@ def recipe_names(directory: Path = RECIPES_DIR) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.yaml"))
 
 
+def unknown_image(name: str, directory: Path = RECIPES_DIR) -> str | None:
+    """Why ``name`` is not an image the harness can build (with a "did you mean"), or None."""
+    known = recipe_names(directory)
+    if name in known:
+        return None
+    return (f"no image recipe named {name!r}{suggest(name, known)} "
+            f"(known: {', '.join(known) or 'none'})")
+
+
 def find_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:
-    path = directory / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(recipe_names(directory)) or "none"
-        raise ConfigError(problem=f"no image recipe named {name!r} (known: {known})",
-                          field="image")
-    return load_recipe(path)
+    problem = unknown_image(name, directory)
+    if problem is not None:
+        raise ConfigError(problem=problem, field="image")
+    return load_recipe(directory / f"{name}.yaml")

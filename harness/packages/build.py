@@ -1,8 +1,12 @@
 """Build a package from a source folder: tar.gz, zip, a single file, a .deb, a tar of .debs,
-or a Windows installer (msi, exe: :mod:`harness.packages.windows`).
+or a Windows installer (msi, exe: :mod:`harness.packages.windows`); or take a ready-made package
+file as it is.
 
-Text files in the source are rendered with jinja2 (``{{ version }}`` and the scenario's vars), so
-one source serves several versions.  File modes are kept; timestamps are fixed for stable output.
+Sources are folders under ``packages/`` beside the scenario file; ready-made files are named
+relative to the scenario file.  Both stay inside the scenario's folder tree (harness.confine).
+Text files in the source are rendered with jinja2's sandbox (``{{ version }}`` and the
+scenario's vars), so one source serves several versions.  File modes are kept; timestamps are
+fixed for stable output.
 """
 
 from __future__ import annotations
@@ -14,34 +18,59 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-
-from harness import proc
+from harness import proc, sandbox
+from harness.confine import inside, walk
 from harness.errors import ConfigError
 from harness.packages.windows import WINDOWS_FORMATS, build_windows
-from harness.settings import REPO_ROOT
 
-SOURCES = REPO_ROOT / "scenarios" / "packages"
+SOURCES = "packages"  # the folder of package sources, beside the scenario file
 FORMATS = ("tar.gz", "zip", "file", "deb", "debs", *WINDOWS_FORMATS)
 EPOCH = 1_700_000_000
+MAX_RENDERED = 64 * 2**20  # characters one rendered file of a source may grow to
 
 
 @dataclass(frozen=True)
 class PackageSpec:
-    source: str
-    format: str
+    """A package built from ``source`` (a folder of ``root/packages``) or the ready-made
+    ``file`` (relative to ``root``); ``root`` is the scenario file's folder."""
+
+    root: Path
+    source: str = ""
+    format: str = "tar.gz"
     vars: dict[str, str] = field(default_factory=dict)
     member: str = ""  # for "file": which file of the source is the package
+    file: str = ""
 
 
-def _render_tree(source: Path, dest: Path, variables: dict[str, str]) -> None:
-    """Copy ``source`` to ``dest`` rendering text files; modes kept, times fixed to EPOCH."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+def source_folder(root: Path, source: str) -> Path:
+    """The source folder ``packages/<source>`` beside the scenario; a ConfigError if it leaves
+    the scenario's folder tree or is not a folder."""
+    folder = inside(root, source, base=SOURCES)
+    if not folder.is_dir():
+        raise ConfigError(problem=f"no package source folder {SOURCES}/{source} beside the "
+                          "scenario file")
+    return folder
+
+
+def ready_file(root: Path, name: str) -> Path:
+    """A ready-made package file named relative to the scenario file, inside its folder tree."""
+    path = inside(root, name)
+    if not path.is_file():
+        raise ConfigError(problem=f"no such file {name!r} (relative to the scenario file)")
+    return path
+
+
+def _render_tree(root: Path, source: Path, dest: Path, variables: dict[str, str]) -> None:
+    """Copy ``source`` to ``dest`` rendering text files; modes kept, times fixed to EPOCH.
+    Every entry is checked to stay in ``root``: a symlink out of the scenario's tree is refused.
+    """
+    env = sandbox.environment()
     dirs: list[tuple[Path, Path]] = []
-    for path in sorted(source.rglob("*")):
+    for path in walk(root, source):
         target = dest / path.relative_to(source)
         if path.is_dir():
             target.mkdir(parents=True, exist_ok=True)
@@ -55,8 +84,8 @@ def _render_tree(source: Path, dest: Path, variables: dict[str, str]) -> None:
             target.write_bytes(data)
         else:
             try:
-                target.write_text(env.from_string(text).render(**variables))
-            except jinja2.TemplateError as exc:
+                target.write_text(sandbox.render(env.from_string(text), MAX_RENDERED, **variables))
+            except Exception as exc:  # a template can raise anything Python can
                 raise ConfigError(problem=f"template error in {path}: {exc}",
                                   field="package.vars") from exc
         shutil.copymode(path, target)
@@ -107,24 +136,37 @@ def _deb(tree: Path, work: Path) -> tuple[str, bytes]:
     return f"{info['Package']}_{info['Version']}_{info['Architecture']}.deb", out.read_bytes()
 
 
-def build_package(spec: PackageSpec, version: str, sources: Path = SOURCES) -> bytes:
+def _checked(field: str, find: Callable[[Path, str], Path], root: Path, name: str) -> Path:
+    try:
+        return find(root, name)
+    except ConfigError as exc:
+        raise ConfigError(problem=exc.problem, field=field) from None
+
+
+def build_package(spec: PackageSpec, version: str) -> bytes:
     """The package's bytes, ready to upload."""
+    if spec.file:
+        return _checked("package.file", ready_file, spec.root, spec.file).read_bytes()
     if spec.format not in FORMATS:
         raise ConfigError(problem=f"unknown package format {spec.format!r}; use one of "
                           f"{', '.join(FORMATS)}", field="package.format")
-    source = sources / spec.source
-    if not source.is_dir():
-        raise ConfigError(problem=f"no package source folder {source}", field="package.source")
+    source = _checked("package.source", source_folder, spec.root, spec.source)
     variables = {"version": version, **spec.vars}
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
-        _render_tree(source, tree, variables)
+        try:
+            _render_tree(spec.root, source, tree, variables)
+        except ConfigError as exc:
+            if exc.field:
+                raise
+            raise ConfigError(problem=exc.problem, field="package.source") from None
         if spec.format == "tar.gz":
             return _tar_gz(tree)
         if spec.format == "zip":
             return _zip(tree)
         if spec.format == "file":
-            member = tree / (spec.member or "")
+            _checked("package.member", inside, source, spec.member)
+            member = tree / spec.member
             if not member.is_file():
                 raise ConfigError(problem=f"{spec.source}/{spec.member}: not a file",
                                   field="package.member")

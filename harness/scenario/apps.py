@@ -6,13 +6,19 @@ forms go through the same code and give the same :class:`~harness.scenario.model
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 from typing import Any
 
-from harness.packages.build import SOURCES, PackageSpec
+from harness.gallery.names import (
+    APPLICATION_RULE,
+    parse_version,
+    region_key,
+    valid_application_name,
+)
 from harness.scenario import model
+from harness.scenario.packages import blob
 from harness.scenario.schema import is_arm
-from harness.schema import Validator, suggest
+from harness.schema import Validator
 from harness.yamldoc import PathKey, dotted
 
 PROFILE: PathKey = ("properties", "publishingProfile")
@@ -31,7 +37,6 @@ ARM_LINKS: dict[str, PathKey] = {
     "package": (*PROFILE, "source", "mediaLink"),
     "config": (*PROFILE, "source", "defaultConfigurationLink"),
 }
-VERSION_NAME = re.compile(r"\d+\.\d+\.\d+")
 DEFAULT_LOCATION = "eastus"
 
 
@@ -41,40 +46,6 @@ def _dig(data: Any, path: PathKey) -> Any:
             return None
         data = data[part]
     return data
-
-
-def _region(location: str) -> str:
-    """ARM's normalised region name: "East US" and "eastus" are one region."""
-    return location.replace(" ", "").lower()
-
-
-def _sources() -> list[str]:
-    return sorted(p.name for p in SOURCES.iterdir() if p.is_dir()) if SOURCES.is_dir() else []
-
-
-def blob(check: Validator, raw: dict[str, Any] | None, path: PathKey) -> model.BlobSpec | None:
-    """A package or config: built from a source folder, inline text, or an existing blob."""
-    if raw is None:
-        return None
-    sources = [k for k in ("source", "content", "url") if k in raw]
-    if len(sources) != 1:
-        check.fail(path, "give exactly one of 'source' (built from scenarios/packages), "
-                   "'content' (inline text) or 'url' (an existing blob)")
-        return None
-    spec = None
-    if "source" in raw:
-        if not (SOURCES / raw["source"]).is_dir():
-            check.fail((*path, "source"), f"no package source folder scenarios/packages/"
-                       f"{raw['source']}{suggest(raw['source'], _sources())}")
-        if (raw.get("format") == "file") != ("member" in raw):
-            check.fail(path, "'member' (the file to publish) goes with format: file, and only "
-                       "with it")
-        spec = PackageSpec(source=raw["source"], format=raw.get("format", "tar.gz"),
-                           vars={k: str(v) for k, v in raw.get("vars", {}).items()},
-                           member=raw.get("member", ""))
-    return model.BlobSpec(package=spec, content=raw.get("content"), url=raw.get("url"),
-                          blob_type=raw.get("blobType", "BlockBlob"),
-                          pad=raw.get("pad", True))
 
 
 def _declared(checks: list[Validator]) -> dict[str, list[str]]:
@@ -102,16 +73,17 @@ def _declared(checks: list[Validator]) -> dict[str, list[str]]:
 class AppBuilder:
     """Builds the applications of one file; problems go to that file's validator."""
 
-    def __init__(self, check: Validator, location: str) -> None:
+    def __init__(self, check: Validator, location: str, root: Path) -> None:
         self.check = check
         self.location = location
+        self.root = root
 
     def fail(self, path: PathKey, problem: str) -> None:
         self.check.fail(path, problem)
 
     def same_region(self, body: dict[str, Any], path: PathKey) -> None:
         location = body.get("location")
-        if location is not None and _region(location) != _region(self.location):
+        if location is not None and region_key(location) != region_key(self.location):
             self.fail((*path, "location"), f"{location!r} is not the gallery's location "
                       f"{self.location!r}; set gallery.location or drop this one")
 
@@ -130,28 +102,33 @@ class AppBuilder:
                 short[key] = {"url": link}
         if "package" not in short:
             self.fail(path, f"missing {dotted(ARM_LINKS['package'])} (or a harness 'package' "
-                      "built from scenarios/packages)")
+                      "built from packages/ beside the scenario, or a 'file')")
         return short if self.check.clean(path) else None
 
     def version(self, app: str, name: str, body: dict[str, Any],
                 path: PathKey) -> model.VersionDef | None:
-        if not VERSION_NAME.fullmatch(name):
-            self.fail(path, f"version {name!r} is not Major.Minor.Patch (whole numbers, "
-                      "e.g. 1.0.0)")
+        if parse_version(name) is None:
+            self.fail(path, f"version {name!r} is not Major.Minor.Patch (whole numbers of "
+                      "ASCII digits up to 2147483647, e.g. 1.0.0)")
             return None
+        config_at: PathKey = (*path, "configFileName")
         if is_arm(body):
             self.same_region(body, path)
             short = self.short_form(body, path)
             if short is None:
                 return None
-            body = short
-        package = blob(self.check, body["package"], (*path, "package"))
+            body, config_at = short, (*path, *ARM_PLACES["configFileName"])
+        package = blob(self.check, body["package"], (*path, "package"), self.root)
         if package is None:
             return None
+        package_name = body.get("packageFileName", app)
+        if body.get("configFileName") == package_name:
+            self.fail(config_at, f"{package_name!r} is also the package's file name; the "
+                      "config would overwrite the package")
         return model.VersionDef(
             app=app, version=name, package=package,
             install=body["install"], remove=body["remove"], update=body.get("update"),
-            config=blob(self.check, body.get("config"), (*path, "config")),
+            config=blob(self.check, body.get("config"), (*path, "config"), self.root),
             package_file_name=body.get("packageFileName"),
             config_file_name=body.get("configFileName"),
             exclude_from_latest=body.get("excludeFromLatest", False),
@@ -162,6 +139,9 @@ class AppBuilder:
             storage_account_type=body.get("storageAccountType", "Standard_LRS"))
 
     def application(self, name: str, raw: dict[str, Any], path: PathKey) -> model.AppDef:
+        if not valid_application_name(name):
+            self.fail(path, f"the gallery refuses the application name {name!r} "
+                      f"({APPLICATION_RULE})")
         props = raw
         if is_arm(raw):
             self.same_region(raw, path)
@@ -185,11 +165,12 @@ class AppBuilder:
         return apps
 
 
-def applications(checks: list[Validator],
-                 location: str) -> tuple[dict[str, list[str]], dict[str, model.AppDef]]:
-    """Names declared in every file (for steps to refer to) and the applications built."""
+def applications(checks: list[Validator], location: str,
+                 root: Path) -> tuple[dict[str, list[str]], dict[str, model.AppDef]]:
+    """Names declared in every file (for steps to refer to) and the applications built;
+    ``root`` is the scenario's folder, which package paths stay inside."""
     names = _declared(checks)
     apps: dict[str, model.AppDef] = {}
     for check in checks:
-        apps.update(AppBuilder(check, location).applications())
+        apps.update(AppBuilder(check, location, root).applications())
     return names, apps

@@ -14,6 +14,7 @@ OS_TYPES = ("Linux", "Windows")
 
 PACKAGE = Field(dict, keys={
     "source": Field(str),
+    "file": Field(str),
     "format": Field(str, choices=FORMATS),
     "vars": Field(dict, values=Field((str, int, float))),
     "member": Field(str),
@@ -124,7 +125,7 @@ PROFILE_ENTRY = Field(dict, keys={
 CHECK_KINDS: dict[str, dict[str, Field]] = {
     "file": {"exists": Field(bool), "is_directory": Field(bool), "mode": Field((str, int)),
              "owner": Field(str), "contains": Field(str)},
-    "command": {"exit_code": Field(int), "stdout_contains": Field(str),
+    "command": {"exit_code": Field(int, minimum=0, maximum=255), "stdout_contains": Field(str),
                 "stderr_contains": Field(str)},
     "package": {"installed": Field(bool), "version": Field(str)},
     "service": {"running": Field(bool), "enabled": Field(bool)},

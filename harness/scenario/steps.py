@@ -7,10 +7,11 @@ misspelt app in a deploy step is caught before any VM boots.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from harness.scenario import model
-from harness.scenario.apps import blob
+from harness.scenario.packages import blob
 from harness.scenario.schema import (
     CHECK_KINDS,
     FAULT_KEYS,
@@ -22,6 +23,16 @@ from harness.schema import Validator, suggest
 from harness.yamldoc import PathKey
 
 OCTAL_MODE = re.compile(r"(0o|0)?[0-7]{3,4}")
+MAX_MODE = 0o7777
+
+
+def _mode_problem(mode: Any) -> str | None:
+    """Why a check's ``mode`` can never match a file's mode, or None."""
+    if isinstance(mode, str) and not OCTAL_MODE.fullmatch(mode):
+        return f"{mode!r} is not an octal mode like \"0755\""
+    if isinstance(mode, int) and not 0 <= mode <= MAX_MODE:
+        return f"{mode} is not a file mode (at most 0o7777); write modes quoted, like \"0755\""
+    return None
 
 
 class StepBuilder:
@@ -32,9 +43,10 @@ class StepBuilder:
     break them) and those with an update command (``updatable``).
     """
 
-    def __init__(self, check: Validator, apps: dict[str, list[str]],
+    def __init__(self, check: Validator, apps: dict[str, list[str]], root: Path,
                  defined: dict[str, model.AppDef] | None = None) -> None:
         self.check = check
+        self.root = root
         self.apps = apps
         versions = [v for app in (defined or {}).values() for v in app.versions.values()]
         self.linked = {f"{v.app}@{v.version}" for v in versions if v.package.url}
@@ -69,7 +81,7 @@ class StepBuilder:
                 treat_failure_as_deployment_failure=item.get("treatFailureAsDeploymentFailure",
                                                              False),
                 enable_automatic_upgrade=item.get("enableAutomaticUpgrade", False),
-                config=blob(self.check, item.get("config"), (*where, "config")),
+                config=blob(self.check, item.get("config"), (*where, "config"), self.root),
                 tags=item.get("tags", "")))
         return tuple(entries)
 
@@ -88,9 +100,9 @@ class StepBuilder:
                 if key not in CHECK_KINDS[kind]:
                     self.fail((*path, index, key), f"a {kind} check cannot assert {key!r}; it "
                               f"can assert: {', '.join(CHECK_KINDS[kind])}")
-            mode = wanted.get("mode")
-            if isinstance(mode, str) and not OCTAL_MODE.fullmatch(mode):
-                self.fail((*path, index, "mode"), f"{mode!r} is not an octal mode like \"0755\"")
+            problem = _mode_problem(wanted.get("mode"))
+            if problem:
+                self.fail((*path, index, "mode"), problem)
             found.append(model.Check(kind=kind, target=item[kind], wanted=wanted,
                                      line=self.check.doc.line((*path, index))))
         return tuple(found)

@@ -86,7 +86,7 @@ def test_merge_of_several_mappings_first_wins() -> None:
 def test_merge_of_a_scalar_is_an_error() -> None:
     with pytest.raises(ConfigError) as caught:
         load_text("a: &a 1\nb:\n  <<: *a\n", "f")
-    assert str(caught.value) == "f:1: '<<' merges mappings only"
+    assert str(caught.value) == "f:1 b: '<<' merges mappings only"
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -114,3 +114,44 @@ def test_load_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_file(tmp_path / "nope.yaml")
     assert str(caught.value) == f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
+
+
+# -- hostile input: one clean error, bounded time and memory -----------------------------------
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "f:1: nested more than 64 levels deep"),
+    ("a: " + "{b: " * 70 + "1" + "}" * 70 + "\n", "f:1: nested more than 64 levels deep"),
+    ("a: &a [*a]\n", "f:1 a[0][0][0]"),
+    ("a: &a {b: *a}\n", "f:1 a.b.b.b"),
+    (BOMB, "f:1 e[7][8][8][8][9]: more than 100000 values once aliases are expanded (an alias used "
+           "too often?)"),
+    ("a: " + "1" * 5000 + "\n", "f:1 a: not a value: Exceeds the limit (4300 digits) for "
+                                "integer string conversion"),
+    ("a: 0x" + "f" * 5000 + "\n", "f:1 a: integer out of range (64 bits at most)"),
+    ("a: 9223372036854775808\n", "f:1 a: integer out of range (64 bits at most)"),
+    ('a: "\\ud800"\n', "f:1 a: contains the character '\\ud800', which text here may not hold"),
+    ('a: "x\\0y"\n', "f:1 a: contains the character '\\x00', which text here may not hold"),
+    ('"\\x1b[31m": 1\n', "f:1: contains the character '\\x1b', which text here may not hold"),
+    ("? [a, b]\n: 1\n", "f:1: a key must be a plain value, not a list or mapping"),
+])
+def test_hostile_yaml_is_one_clean_error(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, "f")
+    assert str(caught.value).startswith(message)
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    import time
+    start = time.monotonic()
+    with pytest.raises(ConfigError):
+        load_text(BOMB + "".join(f"z{i}: &z{i} [*i, *i, *i, *i]\n" for i in range(3)), "f")
+    assert time.monotonic() - start < 2
+
+
+def test_a_few_aliases_are_fine() -> None:
+    doc = load_text("a: &a {k: [1, 2]}\nb: [*a, *a]\n", "f")
+    assert doc.data["b"] == [{"k": [1, 2]}, {"k": [1, 2]}]

@@ -82,3 +82,14 @@ def test_paths_parse_case_insensitively_and_ignore_query() -> None:
     assert full is not None and full.kind == "applicationVersion"
     assert parse_path("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/a") \
         is None
+
+
+@pytest.mark.parametrize("text", ["1.0.0\n", "١.٠.٠", "1.０.0", "𝟏.0.0", "1.0.0\r"])
+def test_versions_with_a_trailing_newline_or_non_ascii_digits_are_refused(text: str) -> None:
+    assert parse_version(text) is None
+
+
+@pytest.mark.parametrize("check", [valid_application_name, valid_image_name, valid_gallery_name])
+def test_names_with_a_trailing_newline_are_refused(check: object) -> None:
+    assert callable(check)
+    assert check("name") and not check("name\n")

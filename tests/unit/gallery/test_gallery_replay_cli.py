@@ -526,7 +526,7 @@ def test_missing_and_invalid_fields_name_the_request(replay: Replay, tmp_path: P
         {"path": gallery_id()},
         {"method": "FETCH", "path": gallery_id(), "body": [1]},
         {"method": "PUT", "blob": "nocontainer", "content": "x"},
-        {"method": "PUT", "path": gallery_id(), "body": {"location": "{{blob:c/x|stale}}"}},
+        {"method": "PUT", "path": gallery_id(), "body": {"location": "{{blob:box/x|stale}}"}},
         "GET /",
     ])
     assert (code, answers) == (2, [])
@@ -536,9 +536,8 @@ def test_missing_and_invalid_fields_name_the_request(replay: Replay, tmp_path: P
         f"  {file} request[2].method: must be one of GET, PUT, PATCH, POST, "
         "DELETE, not 'FETCH'",
         f"  {file} request[2].body: must be a JSON object, not list",
-        f"  {file} request[3].blob: must be CONTAINER/NAME, not "
-        "'nocontainer'",
-        f"  {file} request[4].body.location: placeholder {{{{blob:c/x|stale}}}}"
+        f"  {file} request[3].blob: 'nocontainer': must name CONTAINER/NAME",
+        f"  {file} request[4].body.location: placeholder {{{{blob:box/x|stale}}}}"
         ": unknown option 'stale' (use expired or nosas)",
         f"  {file} request[5]: must be an object, not str",
     ]
@@ -599,3 +598,50 @@ def test_no_storage_started_without_blobs(tmp_path: Path, capsys: pytest.Capture
     ns = parser.parse_args(["gallery", "replay", str(file)])
     assert ns.handler(ns) == 0
     assert json.loads(capsys.readouterr().out)["status"] == 201
+
+
+# -- hostile request files: exit 2 and one line per problem, storage never asked --------------
+
+@pytest.mark.parametrize(("raw", "problem"), [
+    ('[{"method": "GET", "path": "/subscriptions/s", "body": {"n": ' + "1" * 4301 + "}}]",
+     ": invalid JSON: the number 111111111111111111111111... is out of range (64-bit integers "
+     "at most)"),
+    ('[{"method": "GET", "path": "/subscriptions/s", "body": {"n": 9223372036854775808}}]',
+     ": invalid JSON: the number 9223372036854775808 is out of range (64-bit integers at most)"),
+    ('[{"method": "GET", "path": "/subscriptions/s", "body": {"n": NaN}}]',
+     ": invalid JSON: NaN is not a JSON value"),
+    ('[{"method": "GET", "path": "/subscriptions/s", "body": {"n": -1e999}}]',
+     ": invalid JSON: the number -1e999 is out of range"),
+    ('[{"method": "PUT", "blob": "box/x", "content": "\\ud800"}]',
+     ": invalid text: '\\ud800' holds a lone surrogate (not a character)"),
+    ('[{"method": "PUT", "blob": "ab/x", "content": "x"}]',
+     " request[0].blob: 'ab/x': container 'ab' is not 3 to 63 lowercase letters, digits and "
+     "single hyphens (starting and ending with a letter or digit)"),
+    ('[{"method": "PUT", "blob": "Box/x", "content": "x"}]', " request[0].blob: 'Box/x': "
+     "container 'Box' is not 3 to 63"),
+    ('[{"method": "PUT", "blob": "box/a\\u0000b", "content": "x"}]',
+     " request[0].blob: 'box/a\\x00b': blob name 'a\\x00b' holds a control character"),
+    ('[{"method": "PUT", "blob": "box/x", "size": 1099511627776}]',
+     " request[0].size: a BlockBlob's bytes are sent: at most 268435456 (a PageBlob is sparse "
+     "and may be bigger), not 1099511627776"),
+    ('[{"method": "GET", "path": "/subscriptions/s/x{{blob:a-/x}}"}]',
+     " request[0].path: placeholder {{blob:a-/x}}: container 'a-' is not 3 to 63"),
+])
+def test_hostile_request_file_is_refused_before_storage(tmp_path: Path, raw: str, problem: str,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    replay = Replay("http://127.0.0.1:9/unused", tmp_path, capsys)
+    code, answers, err = replay.run(None, raw=raw)
+    assert (code, answers) == (2, [])
+    assert err.startswith(f"vmapp gallery replay: {tmp_path / 'requests.json'}{problem}"), err
+    assert len(err.splitlines()) == 1
+
+
+def test_malformed_ipv6_link_gets_the_services_answer(replay: Replay, container: str) -> None:
+    status, code, message = replay.last_error([
+        put(gallery_id(), gallery_body()), put(app_id(), app_body()),
+        put(version_id(), version_body(media="http://[::1/x"))])
+    assert (status, code) == (400, "InvalidParameter")
+    assert message.startswith("The gallery application version url http://[::1/x cannot be "
+                              "accessed due to the following error: invalid URI (Invalid IPv6 "
+                              "URL).")

@@ -58,8 +58,9 @@ def sources(tmp_path: Path) -> Path:
 
 
 def build(sources: Path, source: str, fmt: str, version: str = "1.2.3", **kw: str) -> bytes:
-    spec = PackageSpec(source=source, format=fmt, vars={"flavour": "plain"}, **kw)
-    return build_package(spec, version, sources=sources)
+    spec = PackageSpec(root=sources.parent, source=source, format=fmt,
+                       vars={"flavour": "plain"}, **kw)
+    return build_package(spec, version)
 
 
 def test_tar_gz_renders_templates_and_keeps_modes(sources: Path) -> None:
@@ -165,7 +166,8 @@ def test_debs_is_a_tarball_of_named_packages(sources: Path, tmp_path: Path) -> N
 
 
 def test_shipped_golang_source(tmp_path: Path) -> None:
-    data = build_package(PackageSpec(source="golang", format="tar.gz"), "1.0.0")
+    data = build_package(PackageSpec(root=REPO_ROOT / "scenarios", source="golang",
+                                     format="tar.gz"), "1.0.0")
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         assert sorted(tar.getnames()) == ["go", "go/VERSION", "go/bin", "go/bin/go"]
         assert stat.S_IMODE(tar.getmember("go/bin/go").mode) == 0o755
@@ -174,20 +176,21 @@ def test_shipped_golang_source(tmp_path: Path) -> None:
     assert (REPO_ROOT / "scenarios" / "packages" / "golang").is_dir()
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    (PackageSpec(source="app", format="rar"),
+@pytest.mark.parametrize(("source", "fmt", "message"), [
+    ("app", "rar",
      "package.format: unknown package format 'rar'; use one of tar.gz, zip, file, deb, debs, "
      "msi, exe"),
-    (PackageSpec(source="nope", format="zip"), "package.source: no package source folder {}"),
+    ("nope", "zip",
+     "package.source: no package source folder packages/nope beside the scenario file"),
 ])
-def test_bad_specs(sources: Path, spec: PackageSpec, message: str) -> None:
+def test_bad_specs(sources: Path, source: str, fmt: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_package(spec, "1.0.0", sources=sources)
-    assert str(caught.value) == message.format(sources / "nope")
+        build_package(PackageSpec(root=sources.parent, source=source, format=fmt), "1.0.0")
+    assert str(caught.value) == message
 
 
 def test_undefined_template_variable(sources: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_package(PackageSpec(source="app", format="zip"), "1.0.0", sources=sources)
+        build_package(PackageSpec(root=sources.parent, source="app", format="zip"), "1.0.0")
     assert str(caught.value) == (f"package.vars: template error in "
                                  f"{sources / 'app/app/bin/run'}: 'flavour' is undefined")

@@ -62,7 +62,7 @@ EXPECTED: dict[str, list[str]] = {
         " or the harness's 'package', not both"],
     "arm-no-source.yaml": [
         f":9 {V1}: missing properties.publishingProfile.source.mediaLink (or a harness "
-        "'package' built from scenarios/packages)",
+        "'package' built from packages/ beside the scenario, or a 'file')",
         f":10 {V1}.location: 'East US' is not the gallery's location 'westeurope'; set "
         "gallery.location or drop this one"],
     "arm-schema.yaml": [

@@ -51,8 +51,8 @@ def test_tar_golang_model(no_spawn: None) -> None:
     assert scenario.markers == ("demo", "library", "pattern-tar", "ci")
     assert (scenario.location, scenario.vm_location) == ("eastus", "eastus")
     version = scenario.apps["go_linux"].versions["1.0.0"]
-    assert version.package == model.BlobSpec(package=PackageSpec(source="golang",
-                                                                 format="tar.gz"))
+    assert version.package == model.BlobSpec(package=PackageSpec(
+        root=REPO_ROOT / "scenarios", source="golang", format="tar.gz"))
     assert version.install == "tar -C /usr/local -xzf go_linux"
     assert version.remove == "rm -rf /usr/local/go"
     assert [s.title for s in scenario.steps] == [
@@ -97,7 +97,7 @@ def test_arm_body_fields_land_in_the_model(no_spawn: None) -> None:
 
 def test_arm_body_with_harness_package(no_spawn: None) -> None:
     version = load_scenario(VALID / "arm-and-include.yaml").apps["arm_app"].versions["2.0.0"]
-    assert version.package.package == PackageSpec(source="golang", format="tar.gz")
+    assert version.package.package == PackageSpec(root=VALID, source="golang", format="tar.gz")
     assert version.config is None
     assert (version.replica_count, version.storage_account_type) == (1, "Standard_LRS")
 
@@ -204,6 +204,7 @@ def test_step_errors_for_faults_and_checks(tmp_path: Path, no_spawn: None) -> No
 
 
 def test_version_names_and_package_sources_are_checked(tmp_path: Path, no_spawn: None) -> None:
+    (tmp_path / "packages" / "golang").mkdir(parents=True)
     path = write(tmp_path, "s.yaml", "description: d\ngallery:\n  applications:\n    a:\n"
                  "      versions:\n"
                  "        '1.0': {package: {content: x}, install: i, remove: r}\n"
@@ -217,19 +218,24 @@ def test_version_names_and_package_sources_are_checked(tmp_path: Path, no_spawn:
         load_scenario(path)
     v = "gallery.applications.a.versions"
     assert [str(e) for e in caught.value.errors] == [
-        f"{path}:6 {v}.1.0: version '1.0' is not Major.Minor.Patch (whole numbers, e.g. 1.0.0)",
-        f"{path}:7 {v}.1.0.1.package.source: no package source folder scenarios/packages/golag"
-        " (did you mean 'golang'?)",
+        f"{path}:6 {v}.1.0: version '1.0' is not Major.Minor.Patch (whole numbers of ASCII "
+        "digits up to 2147483647, e.g. 1.0.0)",
+        f"{path}:7 {v}.1.0.1.package.source: no package source folder packages/golag beside "
+        "the scenario file (did you mean 'golang'?)",
         f"{path}:8 {v}.1.0.2.package: 'member' (the file to publish) goes with format: file, "
         "and only with it",
-        f"{path}:9 {v}.1.0.3.package: give exactly one of 'source' (built from "
-        "scenarios/packages), 'content' (inline text) or 'url' (an existing blob)",
+        f"{path}:9 {v}.1.0.3.package: give exactly one of 'source' (a folder of packages/ "
+        "beside the scenario, built), 'file' (a ready-made package file, uploaded as is), "
+        "'content' (inline text) or 'url' (an existing blob)",
         f"{path}:12 steps[1]: a step is a mapping with exactly one of: deploy, update, remove, "
         "publish, reboot, wait, fault, expect"]
 
 
 def test_load_all_collects_errors_of_every_file(tmp_path: Path, no_spawn: None) -> None:
-    good = write(tmp_path, "good.yaml", (REPO_ROOT / "scenarios" / "tar-golang.yaml").read_text())
+    good = write(tmp_path, "good.yaml", "description: d\ngallery:\n  applications:\n    a:\n"
+                 "      versions:\n"
+                 "        1.0.0: {package: {content: x}, install: i, remove: r}\n"
+                 "steps:\n  - deploy: [{app: a, version: 1.0.0}]\n")
     bad1 = write(tmp_path, "bad1.yaml", "description: [1\n")
     bad2 = write(tmp_path, "bad2.yaml", "description: d\nsteps: 3\n")
     assert [s.name for s in load_all([good])] == ["good"]

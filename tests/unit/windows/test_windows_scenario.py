@@ -3,9 +3,11 @@ model: msi and exe packages from the shipped sources, registry and product check
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from harness.packages.build import PackageSpec
+from harness.settings import REPO_ROOT
 from harness.scenario.load import load_scenario
 
 SCENARIO = r"""
@@ -42,13 +44,16 @@ gallery:
 
 
 def test_windows_scenario_loads(tmp_path: Path) -> None:
+    for source in ("nsis-hello", "msi-hello"):  # the sources go beside the scenario file
+        shutil.copytree(REPO_ROOT / "scenarios" / "packages" / source,
+                        tmp_path / "packages" / source)
     path = tmp_path / "windows-patterns.yaml"
     path.write_text(SCENARIO)
     scenario = load_scenario(path)
     exe = scenario.apps["myApp"].versions["2.0.0"]
     msi = scenario.apps["myMsi"].versions["1.2.0"]
-    assert exe.package.package == PackageSpec(source="nsis-hello", format="exe")
-    assert msi.package.package == PackageSpec(source="msi-hello", format="msi",
+    assert exe.package.package == PackageSpec(root=tmp_path, source="nsis-hello", format="exe")
+    assert msi.package.package == PackageSpec(root=tmp_path, source="msi-hello", format="msi",
                                               vars={"reboot": "yes"})
     assert exe.remove == '"C:\\Program Files\\VmappNsisHello\\uninstall.exe" /S'
     checks = [c for step in scenario.steps for c in step.checks]

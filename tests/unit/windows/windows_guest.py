@@ -7,7 +7,9 @@ import time
 from harness.machines.wine import WineChannel
 from harness.packages.build import PackageSpec, build_package
 from harness.ports import Exec
+from harness.settings import REPO_ROOT
 
+SCENARIOS = REPO_ROOT / "scenarios"  # the Windows package sources are in its packages/
 DOWNLOADS = ("C:\\Packages\\Plugins\\Microsoft.CPlat.Core.VMApplicationManagerWindows\\1.0.9"
              "\\Downloads")
 UNINSTALL = "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall"
@@ -15,7 +17,7 @@ MSIEXEC = "start /wait %windir%\\system32\\msiexec.exe"
 
 
 def build(source: str, fmt: str, version: str, member: str = "", **variables: str) -> bytes:
-    spec = PackageSpec(source=source, format=fmt, vars=variables, member=member)
+    spec = PackageSpec(root=SCENARIOS, source=source, format=fmt, vars=variables, member=member)
     return build_package(spec, version)
 
 
