@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from harness.packages.build import PackageSpec
-from harness.settings import REPO_ROOT
 from harness.scenario.load import load_scenario
+from harness.settings import REPO_ROOT
 
 SCENARIO = r"""
 description: MSI and NSIS exe the seeds' way, checked through the registry.
