@@ -3,6 +3,7 @@ agent's goal state built from the versions that model resolves a VM's profile to
 
 from __future__ import annotations
 
+import copy
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,24 +39,11 @@ class Faults:
 
 def _version_body(scenario: Scenario, version: VersionDef, media_link: str,
                   config_link: str | None) -> dict[str, Any]:
+    """The version's ARM body with the links to the blobs the harness uploaded."""
     source: dict[str, Any] = {"mediaLink": media_link}
     if config_link:
         source["defaultConfigurationLink"] = config_link
-    actions = {"install": version.install, "remove": version.remove}
-    if version.update is not None:
-        actions["update"] = version.update
-    settings = {k: v for k, v in (("packageFileName", version.package_file_name),
-                                  ("configFileName", version.config_file_name),
-                                  ("scriptBehaviorAfterReboot",
-                                   version.script_behavior_after_reboot)) if v}
-    profile: dict[str, Any] = {"source": source, "manageActions": actions, "settings": settings,
-                               "excludeFromLatest": version.exclude_from_latest,
-                               "replicaCount": version.replica_count,
-                               "storageAccountType": version.storage_account_type}
-    if version.end_of_life_date:
-        profile["endOfLifeDate"] = version.end_of_life_date
-    if version.target_regions:
-        profile["targetRegions"] = list(version.target_regions)
+    profile = {**copy.deepcopy(version.profile), "source": source}
     return {"location": scenario.location, "properties": {"publishingProfile": profile}}
 
 

@@ -48,6 +48,18 @@ def _dig(data: Any, path: PathKey) -> Any:
     return data
 
 
+def publishing_profile(short: dict[str, Any]) -> dict[str, Any]:
+    """A version's values (short-form names) where an ARM ``publishingProfile`` keeps them."""
+    profile: dict[str, Any] = {}
+    for key, where in ARM_PLACES.items():
+        if key in short:
+            place = profile
+            for part in where[len(PROFILE):-1]:
+                place = place.setdefault(str(part), {})
+            place[str(where[-1])] = short[key]
+    return profile
+
+
 def _declared(checks: list[Validator]) -> dict[str, list[str]]:
     """Application names and their version names across files; a name defined twice is an error.
 
@@ -112,12 +124,15 @@ class AppBuilder:
                       "ASCII digits up to 2147483647, e.g. 1.0.0)")
             return None
         config_at: PathKey = (*path, "configFileName")
-        if is_arm(body):
+        if is_arm(body):  # kept as written, but for the links the harness makes
             self.same_region(body, path)
             short = self.short_form(body, path)
             if short is None:
                 return None
+            profile = {k: v for k, v in _dig(body, PROFILE).items() if k != "source"}
             body, config_at = short, (*path, *ARM_PLACES["configFileName"])
+        else:
+            profile = publishing_profile(body)
         package = blob(self.check, body["package"], (*path, "package"), self.root)
         if package is None:
             return None
@@ -126,17 +141,8 @@ class AppBuilder:
             self.fail(config_at, f"{package_name!r} is also the package's file name; the "
                       "config would overwrite the package")
         return model.VersionDef(
-            app=app, version=name, package=package,
-            install=body["install"], remove=body["remove"], update=body.get("update"),
-            config=blob(self.check, body.get("config"), (*path, "config"), self.root),
-            package_file_name=body.get("packageFileName"),
-            config_file_name=body.get("configFileName"),
-            exclude_from_latest=body.get("excludeFromLatest", False),
-            end_of_life_date=body.get("endOfLifeDate"),
-            target_regions=tuple(body.get("targetRegions", ())),
-            script_behavior_after_reboot=body.get("scriptBehaviorAfterReboot", "None"),
-            replica_count=body.get("replicaCount", 1),
-            storage_account_type=body.get("storageAccountType", "Standard_LRS"))
+            app=app, version=name, package=package, profile=profile,
+            config=blob(self.check, body.get("config"), (*path, "config"), self.root))
 
     def application(self, name: str, raw: dict[str, Any], path: PathKey) -> model.AppDef:
         if not valid_application_name(name):

@@ -22,23 +22,28 @@ class BlobSpec:
 
 @dataclass(frozen=True)
 class VersionDef:
-    """One application version, whichever form (short or ARM body) the file wrote it in."""
+    """One application version: its ARM ``publishingProfile`` as the publisher would PUT it
+    (whichever form the file wrote it in) but for ``source``, whose links exist only once the
+    harness has uploaded the blobs that ``package`` and ``config`` say how to make."""
 
     app: str
     version: str
     package: BlobSpec
-    install: str
-    remove: str
-    update: str | None = None
+    profile: dict[str, Any]
     config: BlobSpec | None = None
-    package_file_name: str | None = None
-    config_file_name: str | None = None
-    exclude_from_latest: bool = False
-    end_of_life_date: str | None = None
-    target_regions: tuple[dict[str, Any], ...] = ()
-    script_behavior_after_reboot: str = "None"
-    replica_count: int = 1
-    storage_account_type: str = "Standard_LRS"
+
+    @property
+    def install(self) -> str:
+        return str(self.profile["manageActions"]["install"])
+
+    @property
+    def remove(self) -> str:
+        return str(self.profile["manageActions"]["remove"])
+
+    @property
+    def update(self) -> str | None:
+        update = self.profile["manageActions"].get("update")
+        return None if update is None else str(update)
 
 
 @dataclass(frozen=True)

@@ -86,20 +86,22 @@ def test_arm_body_fields_land_in_the_model(no_spawn: None) -> None:
         url="https://example.blob.core.windows.net/apps/app.cfg")
     assert (version.install, version.remove, version.update) == (
         "tar -xzf app && ./install.sh", "./uninstall.sh", "./update.sh")
-    assert (version.package_file_name, version.config_file_name) == ("app.tar.gz", "app.cfg")
-    assert version.script_behavior_after_reboot == "Rerun"
-    assert version.exclude_from_latest is True
-    assert version.end_of_life_date == "2030-01-01T00:00:00Z"
-    assert version.target_regions == (
-        {"name": "eastus", "regionalReplicaCount": 2, "storageAccountType": "Standard_ZRS"},)
-    assert (version.replica_count, version.storage_account_type) == (2, "Standard_ZRS")
+    profile = version.profile  # the publishingProfile as written, but for its source links
+    assert "source" not in profile
+    assert profile["settings"] == {"packageFileName": "app.tar.gz", "configFileName": "app.cfg",
+                                   "scriptBehaviorAfterReboot": "Rerun"}
+    assert profile["excludeFromLatest"] is True
+    assert profile["endOfLifeDate"] == "2030-01-01T00:00:00Z"
+    assert profile["targetRegions"] == [
+        {"name": "eastus", "regionalReplicaCount": 2, "storageAccountType": "Standard_ZRS"}]
+    assert (profile["replicaCount"], profile["storageAccountType"]) == (2, "Standard_ZRS")
 
 
 def test_arm_body_with_harness_package(no_spawn: None) -> None:
     version = load_scenario(VALID / "arm-and-include.yaml").apps["arm_app"].versions["2.0.0"]
     assert version.package.package == PackageSpec(root=VALID, source="golang", format="tar.gz")
     assert version.config is None
-    assert (version.replica_count, version.storage_account_type) == (1, "Standard_LRS")
+    assert "replicaCount" not in version.profile  # the gallery's defaults apply
 
 
 def test_included_definitions_are_merged_first(no_spawn: None) -> None:
@@ -163,8 +165,9 @@ def test_defaults(tmp_path: Path, no_spawn: None) -> None:
     assert (app.os, app.description) == ("Linux", "")
     version = app.versions["1.0.0"]
     assert version.package == model.BlobSpec(content="x")
-    assert (version.update, version.config, version.script_behavior_after_reboot) == (
-        None, None, "None")
+    assert (version.update, version.config) == (None, None)
+    assert version.profile == {"manageActions": {"install": version.install,
+                                                 "remove": version.remove}}
     assert [s.title for s in scenario.steps] == [
         "reboot", "wait 1.5s", "fault sas-expired a@1.0.0", "fault network-cut"]
 
