@@ -32,6 +32,7 @@ class Field:
     maximum: float | None = None
     nullable: bool = False
     select: Callable[[Any], Field] | None = None  # several shapes: returns this value's one
+    shapes: tuple[Field, ...] = ()  # with select: every shape it can return (JSON Schema anyOf)
 
 
 def _type_text(kind: type | tuple[type, ...]) -> str:

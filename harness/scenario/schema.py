@@ -89,7 +89,7 @@ def is_arm(body: Any) -> bool:
 
 
 def _shape(arm: Field, short: Field) -> Field:
-    return Field(dict, select=lambda body: arm if is_arm(body) else short)
+    return Field(dict, select=lambda body: arm if is_arm(body) else short, shapes=(short, arm))
 
 
 VERSIONS = Field(dict, required=True, values=_shape(ARM_VERSION, SHORT_VERSION))
