@@ -90,7 +90,9 @@ class MachinePool:
     def _boot(self, image: str, label: str, ready_seconds: int | None, timer: Timer,
               console: Path) -> Lease:
         pooled = self.reuse and ready_seconds is None
-        name = f"{self.prefix}-{next(self._counter)}-{label or image}"[:80].rstrip("-")
+        # A pooled machine serves every cell of its image: named after the image, not a cell.
+        who = image if pooled else (label or image)
+        name = f"{self.prefix}-{next(self._counter)}-{who}"[:80].rstrip("-")
         with timer("image"):  # includes making the machine's definition (adding a box, ...)
             machine = self.provider.create(image, name=name, folder=self.folder / name,
                                            ready_seconds=ready_seconds)
