@@ -107,8 +107,10 @@ class Machine(Protocol):
 
     name: str
     folder: Path
-    guest: GuestOS
     ready_seconds: int  # how long the guest may take to be ready after a (re)boot
+
+    @property
+    def guest(self) -> GuestOS: ...
 
     @property
     def image_key(self) -> str:

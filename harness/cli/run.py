@@ -22,6 +22,7 @@ from harness.runner.context import (
 from harness.runner.run import run_matrix
 from harness.settings import reports_dir
 
+MACHINES = ("vagrant", "local")
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 EXIT_CODES = """\
 exit status:
@@ -51,6 +52,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
                    help="cells at once, each worker with VMs of its own (default: from cores "
                         f"and memory, here {auto_workers()})")
+    p.add_argument("--machines", choices=MACHINES, default="vagrant",
+                   help="vagrant: real VMs (default); local: the host's own system as an overlay "
+                        "in private namespaces, no VM (a quick dry run of scenarios that need no "
+                        "systemd services and do not reboot; root only)")
     p.add_argument("--idempotence", action="store_true",
                    help="apply every deploy/update/remove goal state a second time: nothing "
                         "may run again (a failure otherwise), shown per step in the report")
@@ -119,7 +124,7 @@ def handle(args: argparse.Namespace) -> int:
     workers = args.workers or auto_workers()
     options = RunOptions(keep=args.keep, accel=args.accel, retries=args.retries,
                          fresh_vm=args.fresh_vm, workers=workers, cpus=vcpus_per_vm(workers),
-                         idempotence=args.idempotence)
+                         idempotence=args.idempotence, machines=args.machines)
     for signum in (signal.SIGTERM, signal.SIGHUP):  # what CI sends on cancel: like Ctrl-C
         signal.signal(signum, _interrupt)
     print(f"vmapp: {len(cells)} cell(s) of {len(scenarios)} scenario(s), {workers} worker(s)",

@@ -26,6 +26,7 @@ class RunOptions:
     fresh_vm: bool = False  # boot a machine per cell instead of reverting a snapshot
     workers: int = 1  # cells at once, each worker with machines of its own
     idempotence: bool = False  # apply each goal state a second time: nothing may run
+    machines: str = "vagrant"  # vagrant (VMs) | local (the host's system in namespaces, no VM)
 
 
 GIB = 1024 ** 3

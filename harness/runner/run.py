@@ -18,7 +18,9 @@ from harness.images.build import ensure_image
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
 from harness.machines.kvm import probe_kvm
+from harness.machines.local import LocalProvider
 from harness.machines.vagrant import VagrantProvider
+from harness.ports import Provider
 from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.results import CellResult, RunResult, write_results
@@ -60,18 +62,23 @@ def new_run(run_id: str | None = None) -> RunResult:
 def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image: str | None,
              progress: Progress = lambda _m, _c: None, *,
              vm_root: Path | None = None) -> Iterator[RunContext]:
-    """libvirt, the acceleration choice and the run's package storage; on the way out the run's
-    state folder (``vm_root``: by default the run's own, claimed here) goes, unless a VM was
-    kept (its folder is where `vagrant ssh` works)."""
-    libvirtd.ensure_daemons()
-    driver, run.accel_reason = choose_driver(options.accel, first_image, progress) \
-        if first_image else ("qemu", "no cells")
-    run.accel = "kvm" if driver == "kvm" else "tcg"
-    progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
+    """The machines' provider (libvirt and the acceleration choice for VMs) and the run's
+    package storage; on the way out the run's state folder (``vm_root``: by default the run's
+    own, claimed here) goes, unless a VM was kept (its folder is where `vagrant ssh` works)."""
     vm_root = vm_root or claim_run_folder(state_dir() / "runs" / run.run_id)
     vm_root.mkdir(parents=True, exist_ok=True)
-    provider = VagrantProvider(run_id=run.run_id, driver=driver, cpus=options.cpus,
-                               memory_mib=options.memory_mib)
+    provider: Provider
+    if options.machines == "local":
+        run.accel, run.accel_reason = "none", "local machines: the host's system, no VM"
+        provider = LocalProvider(vm_root / "local")
+    else:
+        libvirtd.ensure_daemons()
+        driver, run.accel_reason = choose_driver(options.accel, first_image, progress) \
+            if first_image else ("qemu", "no cells")
+        run.accel = "kvm" if driver == "kvm" else "tcg"
+        provider = VagrantProvider(run_id=run.run_id, driver=driver, cpus=options.cpus,
+                                   memory_mib=options.memory_mib)
+    progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
     try:
         with Azurite(vm_root / "azurite") as azurite:
             yield RunContext(run_id=run.run_id, report_dir=report_dir, vm_root=vm_root,
