@@ -132,7 +132,7 @@ def handle(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     try:
         run, folder = run_matrix(scenarios, options=options, progress=_say, run_id=run_id,
-                                 cells=cells)
+                                 cells=cells, shard=args.shard or "")
     finally:  # an interrupted run's JUnit XML too: CI shows the cells that finished
         junit = reports_dir() / run_id / "junit.xml"
         if args.junitxml is not None and junit.is_file():

@@ -75,6 +75,7 @@ def _details(cell: CellResult) -> list[str]:
              f"image: {cell.image} (key {cell.image_key or '-'}), accel {cell.accel or '-'}, "
              f"agent {cell.agent_version or '-'}, VM {cell.vm or '-'}",
              f"artifacts: {cell.artifacts}" if cell.artifacts else "",
+             f"ran in: {cell.origin}" if cell.origin else "",
              *(f"package {k}: {v}" for k, v in sorted(cell.packages.items())),
              "time: " + ", ".join(f"{k} {v:.1f}s" for k, v in cell.timings.items())
              if cell.timings else ""]

@@ -78,6 +78,7 @@ class CellResult:
     artifacts: str = ""
     vm: str = ""
     machine: str = ""  # how the cell got its machine: "booted" or "reverted" (to a snapshot)
+    origin: str = ""  # in a merged report: the run, its host and shard the cell came from
     kept: bool = False
     login: str = ""
     accel: str = ""
@@ -104,6 +105,7 @@ class RunResult:
     cells: list[CellResult] = field(default_factory=list)
     host: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False  # stopped by the user before every cell ran
+    shard: str = ""  # "K/N" when the run was one shard of a split matrix
 
     def counts(self) -> dict[str, int]:
         return {o: sum(1 for c in self.cells if c.outcome == o) for o in OUTCOMES}
@@ -134,7 +136,8 @@ def merge_runs(runs: Sequence[RunResult], run_id: str) -> RunResult:
     folders, which sit beside the merged one."""
     picked = latest_cells(runs)
     cells = [replace(cell, artifacts=f"../{run.run_id}/{cell.artifacts}" if cell.artifacts
-                     else "") for cell, run in picked.values()]
+                     else "", origin=cell.origin or _origin(run))
+             for cell, run in picked.values()]
     used = {run.run_id: run for _, run in picked.values()}
     ordered = sorted(used.values(), key=lambda r: (r.started, r.run_id))
     return RunResult(
@@ -144,6 +147,12 @@ def merge_runs(runs: Sequence[RunResult], run_id: str) -> RunResult:
         accel="/".join(sorted({r.accel for r in ordered if r.accel})),
         accel_reason="merged from " + ", ".join(r.run_id for r in ordered),
         cells=cells, host=ordered[-1].host if ordered else {})
+
+
+def _origin(run: RunResult) -> str:
+    """Where a merged cell ran: run id, host and shard."""
+    shard = f", shard {run.shard}" if run.shard else ""
+    return f"run {run.run_id} on {run.host.get('hostname', '?')}{shard}"
 
 
 def write_results(run: RunResult, folder: Path) -> Path:

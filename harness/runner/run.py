@@ -110,11 +110,13 @@ def worker_pool(ctx: RunContext, worker: int,
 
 def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
                options: RunOptions | None = None, progress: Progress = lambda _m, _c: None,
-               run_id: str | None = None, cells: list[Cell] | None = None
+               run_id: str | None = None, cells: list[Cell] | None = None, shard: str = ""
                ) -> tuple[RunResult, Path]:
-    """Run ``cells`` (default: the scenarios x images matrix) and write the reports."""
+    """Run ``cells`` (default: the scenarios x images matrix; ``shard`` "K/N" when they are one
+    shard of a split matrix) and write the reports."""
     options = options or RunOptions()
     run = new_run(run_id)
+    run.shard = shard
     report_dir = reports_dir() / run.run_id
     report_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -47,3 +47,6 @@ def test_two_shards_merged_equal_one_unsharded_run(tmp_path: Path) -> None:
     assert outcomes(folder / "results.json") == outcomes(tmp_path / "whole" / "latest" /
                                                          "results.json")
     assert set(outcomes(folder / "results.json")) == {f"{n}[debian-12]" for n in SUBSET}
+    origins = {c["origin"] for c in json.loads((folder / "results.json").read_text())["cells"]}
+    assert {o.rsplit("shard ", 1)[-1] for o in origins} == {"1/2", "2/2"}  # who ran each cell
+    assert all(o.startswith(("run 2", "run 1")) and " on " in o for o in origins)
