@@ -54,12 +54,14 @@ class Channel(Protocol):
 @dataclass(frozen=True)
 class AgentPoll:
     """One look at the agent: the boot, whether it still works, its newest sequence number and
-    the status file of the goal state asked about (empty when there is none yet)."""
+    the status and details files of the goal state asked about (empty when there are none
+    yet; final once ``busy`` is false, so the client needs no second round trip)."""
 
     boot_id: str
     busy: bool
     mrseq: str
     status: bytes
+    details: bytes = b""
 
 
 class GuestOS(Protocol):
@@ -76,8 +78,9 @@ class GuestOS(Protocol):
     def agent_command(self, args: str) -> str:
         """The command line that runs the agent with ``args`` in the foreground."""
 
-    def start_agent(self, channel: Channel, goal: bytes, seq: int) -> None:
-        """Store goal state ``seq`` and start applying it detached from the channel."""
+    def start_agent(self, channel: Channel, goal: bytes, seq: int) -> str:
+        """Store goal state ``seq`` and start applying it detached from the channel, in one
+        round trip; returns the boot id it started in."""
 
     def poll(self, channel: Channel, seq: int) -> AgentPoll:
         """Where goal state ``seq`` stands, in one round trip."""

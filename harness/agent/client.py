@@ -100,10 +100,11 @@ class AgentClient:
         """Hand the agent ``goal`` and follow it to its end, across reboots; ``on_poll`` sees
         every poll (a fault may strike there) and what it says it did is kept as an event."""
         seq = int(goal["sequenceNumber"])
-        first_boot = self.boot_id()
-        self.guest.start_agent(self.channel, json.dumps(goal, indent=2).encode(), seq)
+        first_boot = self.guest.start_agent(self.channel, json.dumps(goal, indent=2).encode(),
+                                            seq)
         boots: list[str] = []
         events: list[str] = []
+        last: list[AgentPoll] = []
         deadline = Deadline(timeout)
 
         def finished() -> bool:
@@ -115,6 +116,7 @@ class AgentClient:
                 if event:
                     events.append(event)
                     return False
+                last[:] = [seen]
                 return self._finished(seq, seen)
             except GuestUnreachable:
                 self.wait_for_guest(deadline)
@@ -123,7 +125,7 @@ class AgentClient:
 
         wait_until(finished, stage="agent apply", what=f"goal state {seq} to finish",
                    timeout=timeout, interval=poll, vm=self.vm)
-        outcome = self._outcome(seq, first_boot, boots)
+        outcome = self._outcome(seq, last[0], first_boot, boots)
         outcome.events = events
         return outcome
 
@@ -143,10 +145,15 @@ class AgentClient:
         status = json.loads(poll.status)
         return bool(status[0]["status"]["status"] != "transitioning")
 
-    def _outcome(self, seq: int, first_boot: str, observed: list[str]) -> Outcome:
-        folder = f"{self.guest.extension_dir}/status"
-        status = json.loads(self.channel.get(f"{folder}/{seq}.status"))
-        details = json.loads(self.channel.get(f"{folder}/{seq}.details.json"))
+    def _outcome(self, seq: int, final: AgentPoll, first_boot: str,
+                 observed: list[str]) -> Outcome:
+        try:
+            status = json.loads(final.status)
+            details = json.loads(final.details)
+        except ValueError as exc:
+            raise AgentCrashed(stage="agent apply", vm=self.vm,
+                               detail=f"goal state {seq} left an unreadable status or details "
+                                      f"file: {exc}") from exc
         # Boots the deployment spanned: those the agent journalled per command, plus those the
         # host saw while polling (a reboot between polls is still in the agent's records).
         recorded = [op.get(key) for op in details.get("operations", [])

@@ -36,7 +36,8 @@ exit status:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run scenarios on real VMs and write a report",
-                       description="Run scenarios x images, each cell in a fresh VM, and write "
+                       description="Run scenarios x images, each cell on a clean VM (booted once "
+                       "per image and worker, reverted to a snapshot per cell), and write "
                        "reports/<run-id>/ (index.html, junit.xml, results.json).",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_selection(p)

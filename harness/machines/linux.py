@@ -4,6 +4,7 @@ unit (the agent installs that one itself)."""
 
 from __future__ import annotations
 
+import base64
 import shlex
 
 from harness.errors import InfrastructureError
@@ -14,6 +15,9 @@ AGENT_PATH = "/usr/local/lib/vmapp/vmapp_agent.py"
 GOALS_DIR = "/var/lib/vmapp/goal-states"
 RESUME_UNIT = "vmapp-agent-resume.service"
 SEPARATOR = "@@vmapp-poll@@"
+# A goal state travels inside the start command (one round trip, not three) while its base64
+# stays well under Linux's 128 KiB limit for one argument; a bigger one is copied first.
+INLINE_GOAL_LIMIT = 96 * 1024
 
 
 class LinuxSystemd:
@@ -41,14 +45,28 @@ class LinuxSystemd:
     def _unit(seq: int) -> str:
         return f"vmapp-apply-{seq}"
 
-    def start_agent(self, channel: Channel, goal: bytes, seq: int) -> None:
+    def start_agent(self, channel: Channel, goal: bytes, seq: int) -> str:
         path = f"{self.goals_dir}/{seq}.json"
-        channel.put(goal, path, mode=0o600)
-        started = channel.run(
-            f"systemd-run --unit={self._unit(seq)} --collect --quiet -p KillMode=process "
-            f"{self.agent_command('apply ' + shlex.quote(path))}")
+        started = channel.run(f"{self._store(channel, goal, path)} && "
+                              f"{self.boot_id_command()} && {self.launch_command(path, seq)}")
         if started.exit_code != 0:
             raise InfrastructureError(stage="start agent", detail=started.error_text.strip())
+        return started.stdout.decode(errors="replace").strip()
+
+    def _store(self, channel: Channel, goal: bytes, path: str) -> str:
+        """Shell that writes ``goal`` to ``path`` (root only), or copies it first if too big."""
+        encoded = base64.b64encode(goal).decode()
+        if len(encoded) > INLINE_GOAL_LIMIT:
+            channel.put(goal, path, mode=0o600)
+            return "true"
+        target = shlex.quote(path)
+        return (f"umask 077 && mkdir -p {shlex.quote(self.goals_dir)} && "
+                f"echo {encoded} | base64 -d > {target}.tmp && mv -f {target}.tmp {target}")
+
+    def launch_command(self, path: str, seq: int) -> str:
+        """Shell that starts ``apply path`` detached and returns at once, printing nothing."""
+        return (f"systemd-run --unit={self._unit(seq)} --collect --quiet -p KillMode=process "
+                f"{self.agent_command('apply ' + shlex.quote(path))}")
 
     def busy_command(self, seq: int) -> str:
         """Shell that prints "busy" while the agent works on ``seq`` (or resumes at boot)."""
@@ -59,15 +77,17 @@ class LinuxSystemd:
         return "cat /proc/sys/kernel/random/boot_id"
 
     def poll(self, channel: Channel, seq: int) -> AgentPoll:
+        status = f"{self.extension_dir}/status/{seq}"
         parts = [self.boot_id_command(), self.busy_command(seq),
-                 f"cat {self.extension_dir}/mrseq", f"cat {self.extension_dir}/status/{seq}.status"]
+                 f"cat {self.extension_dir}/mrseq", f"cat {status}.status",
+                 f"cat {status}.details.json"]
         done = channel.run(f" ; echo {SEPARATOR}; ".join(f"{{ {p}; }} 2>/dev/null" for p in parts))
         fields = done.stdout.split(f"{SEPARATOR}\n".encode())
         if len(fields) != len(parts):
             raise InfrastructureError(stage="agent poll", detail=done.error_text.strip())
-        boot, busy, mrseq, status = fields
+        boot, busy, mrseq, status_text, details = fields
         return AgentPoll(boot_id=boot.decode().strip(), busy=busy.strip() == b"busy",
-                         mrseq=mrseq.decode().strip(), status=status)
+                         mrseq=mrseq.decode().strip(), status=status_text, details=details)
 
     def kill_agent(self, channel: Channel) -> None:
         channel.run(f"pkill -KILL -f '{self.agent_path} .*(apply|resume)'; "

@@ -94,11 +94,8 @@ class LocalGuest(LinuxSystemd):
     def agent_command(self, args: str) -> str:
         return f"{self.python} {self.agent_path} --boot-id-file {BOOT_ID} {args}"
 
-    def start_agent(self, channel: Channel, goal: bytes, seq: int) -> None:
-        path = f"{self.goals_dir}/{seq}.json"
-        channel.put(goal, path, mode=0o600)
-        channel.run(detached(self.agent_command("apply " + shlex.quote(path)),
-                             BUSY.format(seq=seq)))
+    def launch_command(self, path: str, seq: int) -> str:
+        return detached(self.agent_command("apply " + shlex.quote(path)), BUSY.format(seq=seq))
 
     def busy_command(self, seq: int) -> str:
         return f"{{ [ -e {BUSY.format(seq=seq)} ] || [ -e {BUSY.format(seq='resume')} ]; }} " \
@@ -122,11 +119,12 @@ class LocalGuest(LinuxSystemd):
 
 
 def detached(command: str, marker: str) -> str:
-    """``command`` in the background, ``marker`` existing while it runs (its output beside)."""
+    """``command`` in the background, ``marker`` existing (from before this returns) while it
+    runs, its output beside; usable as the last part of an ``&&`` list."""
     m = shlex.quote(marker)
     return (f"mkdir -p {shlex.quote(os.path.dirname(marker))} && touch {m} && "
-            f"(setsid sh -c {shlex.quote(command)} > {m}.log 2>&1; rm -f {m}) "
-            f"</dev/null >/dev/null 2>&1 &")
+            f"{{ (setsid sh -c {shlex.quote(command)} > {m}.log 2>&1; rm -f {m}) "
+            f"</dev/null >/dev/null 2>&1 & }}")
 
 
 @dataclass

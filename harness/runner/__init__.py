@@ -1,1 +1,2 @@
-"""Runs scenarios on images: each scenario x image cell in its own fresh VM."""
+"""Runs scenarios on images: each scenario x image cell on a clean machine (a reverted
+snapshot or a fresh boot)."""
