@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from harness.cli.select import add_selection, selected_cells
+from harness.cli.select import add_selection, history, selected_cells
 from harness.errors import ConfigError
 from harness.report.results import CellResult
 from harness.runner.context import (
@@ -20,6 +20,7 @@ from harness.runner.context import (
     vcpus_per_vm,
 )
 from harness.runner.run import run_matrix
+from harness.runner.selection import durations
 from harness.settings import reports_dir
 
 MACHINES = ("vagrant", "local")
@@ -133,7 +134,8 @@ def handle(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     try:
         run, folder = run_matrix(scenarios, options=options, progress=_say, run_id=run_id,
-                                 cells=cells, shard=args.shard or "")
+                                 cells=cells, shard=args.shard or "",
+                                 seconds=durations(history()))
     finally:  # an interrupted run's JUnit XML too: CI shows the cells that finished
         junit = reports_dir() / run_id / "junit.xml"
         if args.junitxml is not None and junit.is_file():

@@ -70,16 +70,20 @@ def selected_cells(args: argparse.Namespace) -> list[Cell]:
     if wanted is not None:
         cells = [c for c in cells if key(c) in wanted]
     if n > 1:
-        cells = shard(cells, k, n, durations(_history()))
+        cells = shard(cells, k, n, durations(history()))
     return cells
 
 
-def _history() -> list[RunResult]:
-    """Earlier results to balance shards by: the latest run, if it can be read."""
-    latest = reports_dir() / "latest" / "results.json"
-    with contextlib.suppress(ConfigError):
-        return [read_results(latest)] if latest.is_file() else []
-    return []
+def history(newest: int = 10) -> list[RunResult]:
+    """Earlier results to balance shards and hand out long cells first by: the newest runs of
+    the reports folder that can be read, oldest first."""
+    folders = sorted(p.parent for p in reports_dir().glob("*/results.json")
+                     if not p.parent.is_symlink())
+    runs: list[RunResult] = []
+    for folder in folders[-newest:]:
+        with contextlib.suppress(ConfigError):
+            runs.append(read_results(folder / "results.json"))
+    return runs
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,11 +6,10 @@ import contextlib
 import dataclasses
 import os
 import platform
-import queue
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from harness.errors import CleanupErrors, HarnessError
@@ -26,8 +25,9 @@ from harness.report.junit import write_junit
 from harness.report.results import CellResult, RunResult, write_results
 from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions, claim_run_folder, new_run_id
+from harness.runner.dispatch import Dispatcher
 from harness.runner.pool import MachinePool
-from harness.runner.selection import Cell, matrix
+from harness.runner.selection import Cell, Key, matrix
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir, state_dir
 from harness.storage.azurite import Azurite
@@ -110,10 +110,11 @@ def worker_pool(ctx: RunContext, worker: int,
 
 def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
                options: RunOptions | None = None, progress: Progress = lambda _m, _c: None,
-               run_id: str | None = None, cells: list[Cell] | None = None, shard: str = ""
-               ) -> tuple[RunResult, Path]:
+               run_id: str | None = None, cells: list[Cell] | None = None, shard: str = "",
+               seconds: Mapping[Key, float] | None = None) -> tuple[RunResult, Path]:
     """Run ``cells`` (default: the scenarios x images matrix; ``shard`` "K/N" when they are one
-    shard of a split matrix) and write the reports."""
+    shard of a split matrix) and write the reports.  ``seconds``: the cells' durations in
+    earlier runs, for handing the long ones out first."""
     options = options or RunOptions()
     run = new_run(run_id)
     run.shard = shard
@@ -138,7 +139,7 @@ def run_matrix(scenarios: list[Scenario], *, images: list[str] | None = None,
             if workers == 1:
                 _work(ctx, 1, iter(cells), finished, progress, threading.Event(), [])
             else:
-                _parallel(ctx, workers, cells, finished, progress)
+                _parallel(ctx, workers, Dispatcher(cells, seconds or {}), finished, progress)
     except KeyboardInterrupt:
         run.interrupted = True
         raise
@@ -168,22 +169,18 @@ def _prefixed(progress: Progress, cell_id: str) -> Callable[[str], None]:
     return lambda message: progress(f"{cell_id}: {message}", None)
 
 
-def _parallel(ctx: RunContext, workers: int, cells: list[Cell],
+def _parallel(ctx: RunContext, workers: int, dispatcher: Dispatcher,
               finished: Callable[[CellResult], None], progress: Progress) -> None:
-    """Workers take cells from one queue in matrix order; Ctrl-C stops them taking new ones."""
-    todo: queue.Queue[Cell] = queue.Queue()
-    for cell in cells:
-        todo.put(cell)
+    """Workers take cells from the dispatcher; Ctrl-C stops them taking new ones."""
     stop = threading.Event()
     errors: list[BaseException] = []
     pools: list[MachinePool] = []
 
     def drain() -> Iterator[Cell]:
-        while True:
-            try:
-                yield todo.get_nowait()
-            except queue.Empty:
-                return
+        image: str | None = None  # what this worker's machine runs
+        while (cell := dispatcher.next(image)) is not None:
+            image = cell[1]
+            yield cell
 
     def work(worker: int) -> None:
         try:

@@ -20,7 +20,7 @@ SCENARIO = str(REPO_ROOT / "scenarios" / "tar-golang.yaml")
 
 def fake_matrix(outcome: str, interrupt: bool = False) -> Any:
     def run_matrix(scenarios: list[Any], *, options: Any, progress: Any, run_id: str, shard: str,
-                   cells: Any) -> tuple[RunResult, Path]:
+                   cells: Any, seconds: Any) -> tuple[RunResult, Path]:
         folder = reports_dir() / run_id
         folder.mkdir(parents=True)
         run = RunResult(run_id=run_id, started="2026-12-03T00:00:00Z", cells=[

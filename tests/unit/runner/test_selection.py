@@ -71,3 +71,21 @@ def test_vmapp_list_and_failed_take_the_cells_that_did_not_pass(
     assert capsys.readouterr().out.splitlines()[0].split()[0] == "zip-unzip[debian-13]"
     assert main(["list", "--failed", "no-such-run"]) == 2
     assert json.loads((tmp_path / "r1" / "results.json").read_text())["run_id"] == "r1"
+
+
+def test_durations_come_from_the_newest_runs_the_latest_record_winning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.cli.select import history
+    from harness.runner.selection import durations
+    monkeypatch.setenv("VMAPP_REPORTS_DIR", str(tmp_path))
+    for n in range(12):
+        run = RunResult(run_id=f"20261203-0000{n:02d}-abcd", started="2026-12-03T00:00:00Z",
+                        cells=[CellResult(scenario="a", image="debian-12", outcome="passed",
+                                          seconds=float(n + 1))])
+        (tmp_path / run.run_id).mkdir()
+        write_reports(run, tmp_path / run.run_id)
+    (tmp_path / "20261203-000099-bad0").mkdir()
+    (tmp_path / "20261203-000099-bad0" / "results.json").write_text("{not json")
+    runs = history()
+    assert [r.run_id for r in runs] == [f"20261203-0000{n:02d}-abcd" for n in range(3, 12)]
+    assert durations(runs) == {("a", "debian-12"): 12.0}
