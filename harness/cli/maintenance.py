@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import time
 from pathlib import Path
 
-from harness.errors import CleanupErrors, ConfigError, ConfigErrors
-from harness.machines import libvirtd
+from harness.errors import ConfigError, ConfigErrors
 from harness.report.results import merge_runs, read_results
-from harness.runner.context import new_run_id, run_is_active
+from harness.runner.context import new_run_id
+from harness.runner.reap import dead_runs, reap
 from harness.runner.run import write_reports
 from harness.settings import reports_dir, state_dir
 
@@ -110,33 +108,8 @@ def handle_ssh(args: argparse.Namespace) -> int:
 
 
 def handle_gc(args: argparse.Namespace) -> int:
-    cutoff = time.time() - args.older_than * 3600
-    runs = state_dir() / "runs"
-    folders = [d for d in sorted(runs.glob("*")) if d.is_dir()]
-    active = {d.name for d in folders if run_is_active(d)}
-    stale = [d for d in folders if d.name not in active and d.stat().st_mtime <= cutoff]
-    stale_ids = {d.name for d in stale}
-    for run_id in sorted(active):
-        print(f"keeping run {run_id}: its process is still running")
-    conn = libvirtd.open_connection()
-    failures: list[BaseException] = []
-    try:
-        for name in libvirtd.harness_domains(conn):
-            run_id = "-".join(name.split("-")[1:4])
-            if run_id not in stale_ids:  # a live run's, or not a run of this state folder
-                continue
-            print(f"{'would remove' if args.dry_run else 'removing'} domain {name}")
-            if not args.dry_run:
-                try:
-                    libvirtd.remove_domain(conn, name)
-                except CleanupErrors as exc:
-                    failures.extend(exc.failures)
-    finally:
-        conn.close()
-    for folder in stale:
-        print(f"{'would remove' if args.dry_run else 'removing'} {folder}")
-        if not args.dry_run:
-            shutil.rmtree(folder, ignore_errors=True)
-    if failures:
-        raise CleanupErrors(failures)
+    dead, live = dead_runs(state_dir() / "runs", older_than_hours=args.older_than)
+    for folder in live:
+        print(f"keeping run {folder.name}: its process is still running")
+    reap(dead, dry_run=args.dry_run)
     return 0

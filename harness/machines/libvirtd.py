@@ -125,6 +125,21 @@ def leftover_volumes(conn: libvirt.virConnect, prefix: str = PREFIX) -> list[str
     return sorted(found)
 
 
+def remove_volume(conn: libvirt.virConnect, name: str) -> None:
+    """Delete the volume ``name`` from whichever pool holds it (gone already: nothing to do)."""
+    for pool in conn.listAllStoragePools():
+        if not pool.isActive():
+            continue
+        try:
+            volume = pool.storageVolLookupByName(name)
+        except libvirt.libvirtError:
+            continue
+        try:
+            volume.delete(0)
+        except libvirt.libvirtError as exc:
+            raise InfrastructureError(stage="remove volume", detail=f"{name}: {exc}") from exc
+
+
 def box_volume_prefix(box_name: str) -> str:
     """How vagrant-libvirt names a box's pool copy (``vmapp/x`` -> ``vmapp-VAGRANTSLASH-x...``)."""
     return box_name.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"

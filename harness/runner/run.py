@@ -27,6 +27,7 @@ from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions, claim_run_folder, new_run_id
 from harness.runner.dispatch import Dispatcher
 from harness.runner.pool import MachinePool
+from harness.runner.reap import dead_runs, mark_ended, reap
 from harness.runner.selection import Cell, Key, matrix
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir, state_dir
@@ -73,6 +74,7 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
         provider = LocalProvider(vm_root / "local")
     else:
         libvirtd.ensure_daemons()
+        _reap_killed_runs(progress)
         driver, run.accel_reason = choose_driver(options.accel, first_image, progress) \
             if first_image else ("qemu", "no cells")
         run.accel = "kvm" if driver == "kvm" else "tcg"
@@ -88,6 +90,18 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
     finally:
         if options.keep != "always" and not any(c.kept for c in run.cells):
             shutil.rmtree(vm_root, ignore_errors=True)
+        else:
+            mark_ended(vm_root)
+
+
+def _reap_killed_runs(progress: Progress) -> None:
+    """What runs killed before they could clean up left goes before this one starts (kept
+    VMs of runs that ended stay: `vmapp gc` is for those)."""
+    dead, _live = dead_runs(state_dir() / "runs", killed_only=True)
+    try:
+        reap(dead, say=lambda message: progress(f"a killed run's leftovers: {message}", None))
+    except CleanupErrors as exc:
+        progress(f"cleanup of killed runs: {exc}", None)
 
 
 @contextlib.contextmanager

@@ -34,3 +34,27 @@ def test_a_damaged_or_reused_owner_file_is_not_an_active_run(tmp_path: Path) -> 
     for text in ("9" * 30, "", "abc", f"{pid} 1"):  # 30 digits crashed gc; start time differs
         (folder / OWNER_FILE).write_text(text)
         assert not run_is_active(folder), text
+
+
+def _dead_run(folder: Path) -> Path:
+    subprocess.run([sys.executable, "-c",
+                    "from pathlib import Path; from harness.runner.context import "
+                    f"claim_run_folder; claim_run_folder(Path({str(folder)!r}))"], check=True)
+    return folder
+
+
+def test_a_new_run_reaps_only_runs_killed_before_they_ended(tmp_path: Path) -> None:
+    from harness.runner.reap import dead_runs, mark_ended, reap
+    runs = tmp_path / "runs"
+    live = claim_run_folder(runs / "20261203-000001-live")
+    killed = _dead_run(runs / "20261203-000002-kill")
+    kept = _dead_run(runs / "20261203-000003-kept")
+    mark_ended(kept)  # ended, leaving a VM an engineer asked to keep
+    dead, alive = dead_runs(runs, killed_only=True)
+    assert dead == [killed] and alive == [live]
+    assert dead_runs(runs)[0] == [killed, kept]  # `vmapp gc`: kept VMs too
+    assert dead_runs(runs, older_than_hours=1)[0] == []  # both are younger than an hour
+    said: list[str] = []
+    reap(dead, say=said.append)  # real libvirt: no domain or volume of these runs exists
+    assert not killed.exists() and kept.exists() and live.exists()
+    assert said == [f"removing {killed}"]
