@@ -62,6 +62,10 @@ def test_vmapp_report_merge_writes_one_matrix(two_runs: Path,
     html = (folder / "index.html").read_text()
     assert 'data-cell="tar[debian-13]" data-outcome="error"' in html
     assert 'data-cell="zip[debian-12]" data-outcome="passed"' in html
+    merged = read_results(folder / "results.json")
+    assert all(c.origin for c in merged.cells)
+    for cell in merged.cells:  # each cell's panel says where it ran
+        assert f'ran in <span class="origin">{cell.origin}</span>' in html
 
 
 def test_several_runs_without_merge_are_refused(two_runs: Path,
