@@ -129,6 +129,14 @@ class Machine(Protocol):
     def boot(self) -> None:
         """Create and start the machine; returns once its channel can connect."""
 
+    def resume_warm(self, snapshot: str, agent: str) -> bool:
+        """Instead of boot(): come up, running at ``snapshot``, from a copy of a ready machine
+        of the same kind with ``agent`` (a digest of the agent) that ``save_warm`` kept, in any
+        earlier run; False when there is none."""
+
+    def save_warm(self, snapshot: str, agent: str) -> None:
+        """Keep a copy of this ready machine, just snapshotted, for ``resume_warm``."""
+
     def connect(self) -> Channel: ...
 
     def reboot(self) -> None:

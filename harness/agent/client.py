@@ -7,6 +7,7 @@ reconnects when the guest comes back (a new boot id), and waits for the resumed 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tarfile
 from collections.abc import Callable
@@ -75,6 +76,11 @@ class AgentClient:
 
     def boot_id(self) -> str:
         return self.guest.boot_id(self.channel)
+
+    @staticmethod
+    def source_digest() -> str:
+        """Which agent the host would push (a warm machine must have this one)."""
+        return hashlib.sha256(AGENT_SOURCE.read_bytes()).hexdigest()[:16]
 
     def install(self) -> None:
         self.guest.install_agent(self.channel, AGENT_SOURCE.read_bytes())

@@ -9,7 +9,7 @@ import shutil
 from harness.errors import CleanupErrors, HarnessError
 from harness.images.build import cached, corrupt_images, ensure_image, stale_images
 from harness.images.recipe import find_recipe, recipe_names
-from harness.machines import libvirtd
+from harness.machines import libvirtd, warm
 from harness.machines.vagrant import remove_box
 
 
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verbs.add_parser("list", help="recipes and their cached builds").set_defaults(
         handler=handle_list)
     prune = verbs.add_parser("prune", help="remove builds no recipe produces any more, with "
-                             "their Vagrant boxes and libvirt volumes")
+                             "their Vagrant boxes, libvirt volumes and warm machines")
     prune.add_argument("--dry-run", action="store_true", help="only say what would go")
     prune.set_defaults(handler=handle_prune)
 
@@ -71,6 +71,7 @@ def handle_prune(args: argparse.Namespace) -> int:
             if args.dry_run:
                 continue
             try:
+                warm.remove_for(image.key)  # their disks' backing file is the box
                 remove_box(image)
                 libvirtd.remove_box_volumes(conn, image.box_name)
                 shutil.rmtree(image.folder)

@@ -78,7 +78,7 @@ def harness_domains(conn: libvirt.virConnect, prefix: str = PREFIX) -> list[str]
     return sorted(d.name() for d in conn.listAllDomains() if d.name().startswith(prefix))
 
 
-def _disk_paths(domain: libvirt.virDomain) -> list[str]:
+def disk_paths(domain: libvirt.virDomain) -> list[str]:
     tree = ET.fromstring(domain.XMLDesc())
     return [s.get("file", "") for s in tree.findall("./devices/disk/source") if s.get("file")]
 
@@ -90,7 +90,7 @@ def remove_domain(conn: libvirt.virConnect, name: str) -> None:
         domain = conn.lookupByName(name)
     except libvirt.libvirtError:
         return
-    disks = _disk_paths(domain)
+    disks = disk_paths(domain)
     try:
         if domain.isActive():
             domain.destroy()
@@ -165,7 +165,7 @@ def remove_box_volumes(conn: libvirt.virConnect, box_name: str) -> list[str]:
     return removed
 
 
-def _domain(conn: libvirt.virConnect, name: str) -> libvirt.virDomain:
+def lookup_domain(conn: libvirt.virConnect, name: str) -> libvirt.virDomain:
     try:
         return conn.lookupByName(name)
     except libvirt.libvirtError as exc:
@@ -185,7 +185,7 @@ SNAPSHOT_XML = "<domainsnapshot><name>{name}</name><description>vmapp-harness</d
 
 def snapshot(conn: libvirt.virConnect, name: str, snap: str) -> None:
     """An internal snapshot with memory (qcow2), replacing an older one of the same name."""
-    domain = _domain(conn, name)
+    domain = lookup_domain(conn, name)
     with contextlib.suppress(libvirt.libvirtError):
         domain.snapshotLookupByName(snap).delete(0)
     _call("snapshot", name, lambda: domain.snapshotCreateXML(SNAPSHOT_XML.format(name=snap), 0))
@@ -193,7 +193,7 @@ def snapshot(conn: libvirt.virConnect, name: str, snap: str) -> None:
 
 def revert(conn: libvirt.virConnect, name: str, snap: str) -> None:
     """Back to ``snap``, running (from a running or a powered-off domain)."""
-    domain = _domain(conn, name)
+    domain = lookup_domain(conn, name)
 
     def go() -> None:
         domain.revertToSnapshot(domain.snapshotLookupByName(snap),
@@ -204,7 +204,7 @@ def revert(conn: libvirt.virConnect, name: str, snap: str) -> None:
 
 def power(conn: libvirt.virConnect, name: str, action: str) -> None:
     """``off`` pulls the plug, ``on`` starts, ``reset`` is a hard reset."""
-    domain = _domain(conn, name)
+    domain = lookup_domain(conn, name)
     verbs: dict[str, Callable[[], object]] = {
         "off": domain.destroy, "on": domain.create, "reset": lambda: domain.reset(0)}
     _call(f"power {action}", name, verbs[action])

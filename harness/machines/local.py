@@ -161,6 +161,13 @@ class LocalMachine:
         self.init_pid()
         return LocalChannel(self)
 
+    def resume_warm(self, snapshot: str, agent: str) -> bool:
+        """A local machine starts in a moment: nothing is kept warm."""
+        return False
+
+    def save_warm(self, snapshot: str, agent: str) -> None:
+        """Nothing to keep (see resume_warm)."""
+
     def boot(self) -> None:
         self.started = True
         for sub in ("upper", "work", "merged"):

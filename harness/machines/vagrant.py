@@ -22,7 +22,7 @@ from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
 from harness.images.build import BuiltImage, ensure_image
 from harness.images.recipe import find_recipe
-from harness.machines import libvirtd
+from harness.machines import libvirtd, warm
 from harness.machines.linux import LinuxSystemd
 from harness.machines.ssh import SshChannel
 from harness.netutil import free_port
@@ -109,8 +109,11 @@ class VagrantMachine:
     ssh_port: int
     boot_seconds: int
     ready_seconds: int
+    shape: warm.Shape | None = None  # what a warm copy of it must match (None: never warm)
+    run_id: str = ""
     guest: GuestOS = field(default_factory=LinuxSystemd)
     started: bool = False  # `vagrant up` was attempted: there may be a domain to remove
+    restored: bool = False  # defined from a warm copy through libvirt, not by `vagrant up`
 
     @property
     def image_key(self) -> str:
@@ -133,6 +136,29 @@ class VagrantMachine:
         self.started = True
         _vagrant(["up", "--provider", "libvirt", "--no-provision"], stage="vagrant up",
                  cwd=self.folder, timeout=self.boot_seconds + self.ready_seconds, vm=self.name)
+
+    def resume_warm(self, snapshot: str, agent: str) -> bool:
+        """Come up from the warm copy of a ready machine of this shape and ``agent``, at
+        ``snapshot``; False when there is none (then boot)."""
+        if self.shape is None or not warm.saved(folder := self.shape.folder(agent)):
+            return False
+        self.started = self.restored = True
+        self._libvirt(lambda conn: warm.restore(
+            conn, folder, name=self.name, ssh_port=self.ssh_port, console_log=self.console_log,
+            description=f"vmapp-harness run={self.run_id} (warm)"))
+        return True
+
+    def save_warm(self, snapshot: str, agent: str) -> None:
+        """Keep a copy of this machine, just snapshotted as ``snapshot``, for resume_warm."""
+        if self.shape is None or warm.saved(folder := self.shape.folder(agent)):
+            return
+
+        def save(conn: libvirt.virConnect) -> None:
+            domain = libvirtd.lookup_domain(conn, self.name)
+            warm.save(domain, Path(libvirtd.disk_paths(domain)[0]), folder, snapshot,
+                      self.image.key)
+
+        self._libvirt(save)
 
     def _libvirt(self, action: Callable[[libvirt.virConnect], None]) -> None:
         conn = libvirtd.open_connection()
@@ -168,8 +194,9 @@ class VagrantMachine:
         """`vagrant destroy`, then make sure through libvirt that nothing is left."""
         failures: list[BaseException] = []
         try:
-            _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder, timeout=300,
-                     vm=self.name)
+            if not self.restored:  # Vagrant never knew a machine restored through libvirt
+                _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder,
+                         timeout=300, vm=self.name)
         except InfrastructureError as exc:
             failures.append(exc)
         conn = libvirtd.open_connection()
@@ -201,11 +228,15 @@ class VagrantProvider:
         ensure_box(built)
         folder.mkdir(parents=True, exist_ok=True)
         ready = ready_seconds or recipe.ssh_seconds
+        template = TEMPLATE.read_text()
+        shape = warm.Shape(image=image, image_key=built.key, driver=self.driver, cpus=self.cpus,
+                           memory_mib=self.memory_mib, template=template)
         machine = VagrantMachine(name=name, folder=folder, image=built, ssh_port=free_port(),
-                                 boot_seconds=recipe.boot_seconds, ready_seconds=ready)
+                                 boot_seconds=recipe.boot_seconds, ready_seconds=ready,
+                                 shape=shape, run_id=self.run_id)
         env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
                                  undefined=jinja2.StrictUndefined)
-        text = env.from_string(TEMPLATE.read_text()).render(
+        text = env.from_string(template).render(
             domain=name, run_id=self.run_id, image=built.name, vagrant_home=vagrant_home(),
             ssh_port=machine.ssh_port, ssh_timeout=ready, box_name=built.box_name,
             ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,

@@ -77,7 +77,8 @@ class CellResult:
     retries: list[Attempt] = field(default_factory=list)
     artifacts: str = ""
     vm: str = ""
-    machine: str = ""  # how the cell got its machine: "booted" or "reverted" (to a snapshot)
+    machine: str = ""  # how the cell got its machine: "booted", "warm" (a copy of a ready
+    # machine kept from an earlier run, reverted to its snapshot) or "reverted" (to a snapshot)
     origin: str = ""  # in a merged report: the run, its host and shard the cell came from
     kept: bool = False
     login: str = ""

@@ -40,7 +40,7 @@ class Lease:
     machine: Machine
     agent: AgentClient
     agent_version: str
-    how: str  # "booted" | "reverted"
+    how: str  # "booted" | "warm" (a kept copy of a ready machine) | "reverted"
     pooled: bool
     console_offset: int = 0
 
@@ -97,33 +97,55 @@ class MachinePool:
             machine = self.provider.create(image, name=name, folder=self.folder / name,
                                            ready_seconds=ready_seconds)
         try:
+            agent_digest = AgentClient.source_digest()
             with timer("boot"):
-                machine.boot()
+                warm = pooled and machine.resume_warm(SNAPSHOT, agent_digest)
+                if not warm:
+                    machine.boot()
             with timer("ready"):
-                agent = AgentClient(machine.connect, machine.guest, vm=machine.name)
-                machine.guest.wait_ready(agent.channel, machine.ready_seconds)
-                agent.install()
-                version = agent.version()
-                agent.warm_up(timeout=machine.ready_seconds)
-                if pooled:  # no connection inside the snapshot: each revert opens its own
-                    agent.channel.close()
-                    machine.snapshot(SNAPSHOT)
-                    agent.reconnect()
+                if warm:
+                    agent = self._answering(machine)
+                    version = agent.version()
+                else:
+                    agent, version = self._first_start(machine, pooled, agent_digest)
         except BaseException:
             _give_up(machine, console)
             raise
-        return Lease(image, machine, agent, version, "booted", pooled)
+        return Lease(image, machine, agent, version, "warm" if warm else "booted", pooled)
+
+    @staticmethod
+    def _first_start(machine: Machine, pooled: bool, agent_digest: str
+                     ) -> tuple[AgentClient, str]:
+        """Wait until ready, push the agent, apply goal state 0; a pooled machine is then
+        snapshotted (and kept warm for later runs)."""
+        agent = AgentClient(machine.connect, machine.guest, vm=machine.name)
+        machine.guest.wait_ready(agent.channel, machine.ready_seconds)
+        agent.install()
+        version = agent.version()
+        agent.warm_up(timeout=machine.ready_seconds)
+        if pooled:  # no connection inside the snapshot: each revert opens its own
+            agent.channel.close()
+            machine.snapshot(SNAPSHOT)
+            machine.save_warm(SNAPSHOT, agent_digest)
+            agent.reconnect()
+        return agent, version
+
+    @staticmethod
+    def _answering(machine: Machine) -> AgentClient:
+        """The agent client of a machine just reverted to the snapshot, its clock set to now."""
+        agent = wait_until(
+            lambda: AgentClient(machine.connect, machine.guest, vm=machine.name),
+            stage="revert", vm=machine.name, what="the guest to answer after the revert",
+            timeout=machine.ready_seconds, interval=0.25, retry_on=(GuestUnreachable,))
+        machine.guest.set_clock(agent.channel, time.time())
+        return agent
 
     def _revert(self, image: str, idle: _Idle, console: Path) -> Lease:
         machine = idle.machine
         offset = machine.console_log.stat().st_size if machine.console_log.exists() else 0
         try:
             machine.revert(SNAPSHOT)
-            agent = wait_until(
-                lambda: AgentClient(machine.connect, machine.guest, vm=machine.name),
-                stage="revert", vm=machine.name, what="the guest to answer after the revert",
-                timeout=machine.ready_seconds, interval=0.25, retry_on=(GuestUnreachable,))
-            machine.guest.set_clock(agent.channel, time.time())
+            agent = self._answering(machine)
         except BaseException:
             _give_up(machine, console)
             raise

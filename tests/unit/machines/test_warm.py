@@ -1,0 +1,60 @@
+"""A warm copy is defined under the new machine's own name, disk, SSH port and console, and is
+only ever used by a machine of the same image build, agent and shape."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from harness.machines.warm import Shape, _renamed
+
+SAVED = """<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>vmapp-r1-w1-1-debian-12</name>
+  <uuid>3ff3ad7f-54a3-4473-aab7-bf4e2856f90d</uuid>
+  <description>vmapp-harness run=r1</description>
+  <devices>
+    <disk type='file' device='disk'>
+      <source file='/var/lib/libvirt/images/vmapp-r1-w1-1-debian-12.img'/>
+      <backingStore type='file'><source file='/var/lib/libvirt/images/box.img'/></backingStore>
+    </disk>
+    <serial type='file'><source path='/state/runs/r1/vmapp-r1-w1-1-debian-12/console.log'/>
+    </serial>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-netdev'/>
+    <qemu:arg value='user,id=vmappnet,restrict=on,hostfwd=tcp:127.0.0.1:60285-:22'/>
+  </qemu:commandline>
+</domain>"""
+
+
+def test_the_copy_gets_its_own_name_disk_port_and_console() -> None:
+    text = _renamed(ET.fromstring(SAVED), name="vmapp-r2-w2-1-debian-12",
+                    disk=Path("/var/lib/libvirt/images/vmapp-r2-w2-1-debian-12.img"),
+                    old_disk="/var/lib/libvirt/images/vmapp-r1-w1-1-debian-12.img",
+                    ssh_port=40001, console_log=Path("/state/runs/r2/m/console.log"),
+                    description="vmapp-harness run=r2 (warm)")
+    tree = ET.fromstring(text)
+    assert tree.findtext("name") == "vmapp-r2-w2-1-debian-12"
+    assert tree.find("uuid") is None  # libvirt gives it one of its own
+    assert tree.findtext("description") == "vmapp-harness run=r2 (warm)"
+    files = [s.get("file") for s in tree.iter("source") if s.get("file")]
+    assert files == ["/var/lib/libvirt/images/vmapp-r2-w2-1-debian-12.img",
+                     "/var/lib/libvirt/images/box.img"]  # the box stays the backing file
+    assert [s.get("path") for s in tree.iter("source") if s.get("path")] == [
+        "/state/runs/r2/m/console.log"]
+    assert "hostfwd=tcp:127.0.0.1:40001-:22" in text and "60285" not in text
+    assert "r1" not in text.replace("box.img", "")
+
+
+def test_anything_the_state_depends_on_changes_the_entry() -> None:
+    base = Shape(image="debian-12", image_key="39cd", driver="qemu", cpus=1, memory_mib=1024,
+                 template="T")
+    folder = base.folder("agent-a")
+    assert folder == base.folder("agent-a")
+    others = [base.folder("agent-b"),
+              Shape("debian-12", "39ce", "qemu", 1, 1024, "T").folder("agent-a"),
+              Shape("debian-12", "39cd", "kvm", 1, 1024, "T").folder("agent-a"),
+              Shape("debian-12", "39cd", "qemu", 2, 1024, "T").folder("agent-a"),
+              Shape("debian-12", "39cd", "qemu", 1, 2048, "T").folder("agent-a"),
+              Shape("debian-12", "39cd", "qemu", 1, 1024, "T2").folder("agent-a")]
+    assert folder not in others and len(set(others)) == len(others)
