@@ -187,3 +187,4 @@ class Machine(Resource):
     applications: list[AppEntry] = field(default_factory=list)
     resolved: list[ResolvedApplication] = field(default_factory=list)
     image: ResolvedImage | None = None  # the gallery image it boots, when it names one
+    image_reference: Json = field(default_factory=dict)  # as given (or kept), any image

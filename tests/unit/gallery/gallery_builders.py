@@ -144,5 +144,36 @@ def publish(svc: GalleryService, *, os_type: str = "Linux", versions: tuple[str,
            201)
 
 
+VMSS = "virtualMachineScaleSets"
+
+
+def define(svc: GalleryService, image: str = "img", *, versions: tuple[str, ...] = ("1.0.0",),
+           storage: dict[str, Any] | None = None, gallery: str = "gal",
+           **props: Any) -> str:
+    """An image definition (unique sku per name) with the given versions in eastus."""
+    ok(svc.request("PUT", image_id(image, gallery), image_body(sku=image, **props)), 201)
+    for version in versions:
+        ok(svc.request("PUT", f"{image_id(image, gallery)}/versions/{version}",
+                       image_version_body(storage=storage)), 201)
+    return image_id(image, gallery)
+
+
+def features(**values: str) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in values.items()]
+
+
+def machine(image: str, *, kind: str = "virtualMachines", security: str | None = None,
+            **props: Any) -> dict[str, Any]:
+    """A VM (or scale set) body booting ``image``, with extra top-level properties."""
+    body = vm_body(os_type=None, image=image)
+    profile = body["properties"]
+    if security is not None:
+        profile["securityProfile"] = {"securityType": security}
+    if kind == VMSS:
+        body["properties"] = {"virtualMachineProfile": profile}
+    body["properties"].update(props)
+    return body
+
+
 def small_limits(**values: int) -> Limits:
     return Limits(**values)
