@@ -136,6 +136,8 @@ HARNESS_ROWS: tuple[Row, ...] = (
         "Changing property '{parameter}' is not allowed."),
     Row("resource_not_found", "ResourceNotFound", 404,
         "The Resource '{type}/{name}' under resource group '{group}' was not found."),
+    Row("community_not_found", "ResourceNotFound", 404,
+        "The community gallery resource '{name}' was not found in location '{location}'."),
     Row("parent_not_found", "ParentResourceNotFound", 404,
         "Can not perform requested operation on nested resource. "
         "Parent resource '{parent}' not found."),

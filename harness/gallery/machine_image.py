@@ -35,7 +35,7 @@ from harness.gallery.bodies import (
 )
 from harness.gallery.core import Core
 from harness.gallery.errors import fail
-from harness.gallery.resolve import resolve_image
+from harness.gallery.resolve import resolve_community_image, resolve_image
 from harness.gallery.resources import Machine, ResolvedImage
 
 STANDARD, TRUSTED, CONFIDENTIAL = "Standard", "TrustedLaunch", "ConfidentialVM"
@@ -190,13 +190,21 @@ def check_machine_image(core: Core, body: Json, profile: Json, reference: Json, 
     (``body``; its model is ``profile``); None when it names no gallery image.  ``before``:
     the VM or scale set as it was until now."""
     image_id = opt_str(reference, "id", REFERENCE)
-    if not image_id:
+    community_id = opt_str(reference, "communityGalleryImageId", REFERENCE)
+    if image_id and community_id:
+        raise fail("invalid_value", REFERENCE, value=community_id, parameter=REFERENCE,
+                   reason="give either id or communityGalleryImageId")
+    image: ResolvedImage | None
+    if not (image_id or community_id):
         return None
     if not scale_set and before is not None and before.image is not None:
-        image: ResolvedImage | None = before.image  # its OS disk exists: it keeps that version
+        image = before.image  # its OS disk exists: it keeps that version
+    elif community_id:
+        image = resolve_community_image(core, community_id, region=region,
+                                        target=f"{REFERENCE}.communityGalleryImageId")
     else:
-        image = resolve_image(core, image_id, region=region, caller=caller, tenant=tenant,
-                              target=f"{REFERENCE}.id")
+        image = resolve_image(core, image_id or "", region=region, caller=caller,
+                              tenant=tenant, target=f"{REFERENCE}.id")
     if image is None:
         return None
     _os_state(image, profile)

@@ -118,9 +118,10 @@ class ResolvedImage:
     features: ImageFeatures
     data_disk_luns: tuple[int, ...]
     end_of_life: datetime | None  # the version's, else its definition's; informational
+    field: str = "id"  # where the reference stands: ``id`` or ``communityGalleryImageId``
 
     def as_json(self) -> Json:
-        return {"id": self.reference, "exactVersion": self.version}
+        return {self.field: self.reference, "exactVersion": self.version}
 
 
 @dataclass(frozen=True)

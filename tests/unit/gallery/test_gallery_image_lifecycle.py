@@ -105,13 +105,18 @@ def test_flexible_scale_set_from_a_community_image_of_another_tenant(
     ok(svc.request("POST", f"{gallery_id()}/share", {"operationType": "EnableCommunity"}))
     ok(svc.request("PUT", image_id(), image_body()), 201)
     ok(put_version(svc, "1.0.0"), 201)
+    [name] = ok(svc.request("GET", gallery_id()))["properties"]["sharingProfile"][
+        "communityGalleryInfo"]["publicNames"]
+    community = vm("unused")
+    community["properties"]["storageProfile"]["imageReference"] = {
+        "communityGalleryImageId": f"/CommunityGalleries/{name}/Images/img"}
     body = {"location": "eastus", "properties": {
-        "orchestrationMode": "Flexible", "virtualMachineProfile": vm(image_id())["properties"]}}
+        "orchestrationMode": "Flexible", "virtualMachineProfile": community["properties"]}}
     path = vm_id("ss", OTHER, "virtualMachineScaleSets")
     assert error(svc.request("PUT", path, body))[2] == (
         "You can't currently create a Flexible virtual machine scale set from an image shared "
         "by another tenant.")
-    ok(svc.request("PUT", vm_id("vm", OTHER), vm(image_id())), 201)
+    ok(svc.request("PUT", vm_id("vm", OTHER), community), 201)
 
 
 def test_a_vm_keeps_its_version_a_scale_set_model_moves_to_latest(
