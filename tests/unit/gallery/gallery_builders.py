@@ -4,10 +4,16 @@ Imported by the test modules as ``gallery_builders`` (this folder is on sys.path
 
 from __future__ import annotations
 
+import argparse
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from harness.cli.gallery import register
 from harness.gallery import GalleryService, Limits, Response
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -173,6 +179,16 @@ def machine(image: str, *, kind: str = "virtualMachines", security: str | None =
         body["properties"] = {"virtualMachineProfile": profile}
     body["properties"].update(props)
     return body
+
+
+def replay_example(name: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The answers ``vmapp gallery replay examples/gallery/NAME`` prints (exit status 0)."""
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    example = Path(__file__).parents[3] / "examples" / "gallery" / name
+    ns = parser.parse_args(["gallery", "replay", str(example), "--now", "2024-06-01T00:00:00Z"])
+    assert ns.handler(ns) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
 def small_limits(**values: int) -> Limits:

@@ -16,6 +16,7 @@ from gallery_builders import (
     image_version_body,
     machine,
     ok,
+    replay_example,
     vm_id,
 )
 
@@ -144,3 +145,11 @@ def test_community_galleries_are_read_in_a_known_region(svc: GalleryService,
     name = enable(svc)
     assert error(svc.request("GET", f"{LOCATIONS}/mars/communityGalleries/{name}"))[:2] == (
         400, "LocationNotAvailableForResourceType")
+
+
+def test_community_example_through_vmapp_gallery_replay(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    answers = replay_example("community.json", capsys)
+    assert [a["status"] for a in answers] == [201, 201, 201, 200, 200, 201, 403, 409]
+    assert answers[5]["body"]["properties"]["storageProfile"]["imageReference"][
+        "exactVersion"] == "1.0.0"
