@@ -192,8 +192,8 @@ HARNESS_ROWS: tuple[Row, ...] = (
         "The gallery image {image} does not support {what}: its image definition does not set "
         "{feature}."),
     Row("disk_type_disallowed", "InvalidParameter", 400,
-        "The gallery image {image} disallows OS disks of type {disk_type} (disallowed.diskTypes: "
-        "{disallowed})."),
+        "The gallery image {image} disallows {disk} disks of type {disk_type} "
+        "(disallowed.diskTypes: {disallowed})."),
     Row("source_kind_mismatch", "InvalidParameter", 400,
         "Image definition {definition} holds image versions of {what} {expected}; the source "
         "{source} is {actual}."),

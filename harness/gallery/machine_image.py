@@ -21,6 +21,7 @@ was created from, a scale set's model resolves again):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from harness.gallery.bodies import (
@@ -129,15 +130,32 @@ def _features(image: ResolvedImage, props: Json, profile: Json) -> None:
     controller = disk_controller(profile)
     if controller is not None and controller not in features.disk_controllers:
         _unsupported(image, "the NVMe disk controller", "DiskControllerTypes=SCSI, NVMe")
+    for path, kind, disk_type in _disks_from_image(profile):
+        if disk_type.lower() in (d.lower() for d in features.disallowed_disk_types):
+            raise fail("disk_type_disallowed", path, image=image.reference, disk=kind,
+                       disk_type=disk_type, disallowed=", ".join(features.disallowed_disk_types))
+
+
+def _disks_from_image(profile: Json) -> Iterator[tuple[str, str, str]]:
+    """(path, OS or data, storage account type) of the disks made from the image: the OS disk
+    and the data disks with ``createOption: FromImage`` (copies of the image's data disks;
+    seed 003: the image's disallowed disk types are "the storage needs for your VM")."""
     storage = obj(profile, "storageProfile", "properties")
-    disk = obj(obj(storage, "osDisk", "properties.storageProfile"), "managedDisk",
-               "properties.storageProfile.osDisk")
-    disk_type = opt_str(disk, "storageAccountType",
-                        "properties.storageProfile.osDisk.managedDisk")
-    if disk_type and disk_type.lower() in (d.lower() for d in features.disallowed_disk_types):
-        raise fail("disk_type_disallowed", "properties.storageProfile.osDisk.managedDisk",
-                   image=image.reference, disk_type=disk_type,
-                   disallowed=", ".join(features.disallowed_disk_types))
+    disks = [("properties.storageProfile.osDisk", "OS",
+              obj(storage, "osDisk", "properties.storageProfile"))]
+    for index, item in enumerate(opt_list(storage, "dataDisks", "properties.storageProfile")):
+        path = f"properties.storageProfile.dataDisks[{index}]"
+        if not isinstance(item, dict):
+            raise fail("invalid_value", path, value=item, parameter=path,
+                       reason="expected an object")
+        option = opt_str(item, "createOption", path)
+        if option is not None and option.lower() == "fromimage":
+            disks.append((path, "data", item))
+    for path, kind, disk in disks:
+        managed = obj(disk, "managedDisk", path)
+        disk_type = opt_str(managed, "storageAccountType", f"{path}.managedDisk")
+        if disk_type:
+            yield f"{path}.managedDisk", kind, disk_type
 
 
 def _scale_set(core: Core, image: ResolvedImage, body: Json, caller: str,

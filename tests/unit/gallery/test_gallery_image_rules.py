@@ -309,6 +309,23 @@ def test_disallowed_os_disk_type(gallery: GalleryService) -> None:
     ok(gallery.request("PUT", vm_id(), body), 201)
 
 
+def test_disallowed_types_cover_data_disks_made_from_the_image(gallery: GalleryService) -> None:
+    image = define(gallery, disallowed={"diskTypes": ["Standard_LRS"]})
+    body = machine(image, kind=VMSS)
+    storage = body["properties"]["virtualMachineProfile"]["storageProfile"]
+    storage["dataDisks"] = [
+        {"lun": 0, "createOption": "Empty", "managedDisk": {"storageAccountType": "Standard_LRS"}},
+        {"lun": 1, "createOption": "FromImage",
+         "managedDisk": {"storageAccountType": "Standard_LRS"}}]
+    assert error(gallery.request("PUT", vm_id("ss", kind=VMSS), body)) == (
+        400, "InvalidParameter", f"The gallery image {image} disallows data disks of type "
+        "Standard_LRS (disallowed.diskTypes: Standard_LRS).")
+    assert gallery.request("PUT", vm_id("ss", kind=VMSS), body).body["error"]["target"] == (
+        "properties.storageProfile.dataDisks[1].managedDisk")
+    storage["dataDisks"].pop()
+    ok(gallery.request("PUT", vm_id("ss", kind=VMSS), body), 201)
+
+
 def test_disallowed_disk_types_must_be_a_list_of_strings(gallery: GalleryService) -> None:
     assert error(gallery.request("PUT", image_id(), image_body(
         disallowed={"diskTypes": "Standard_LRS"})))[2] == (
