@@ -11,8 +11,10 @@ further:
 * a VM of the model: it is in the version's location (the seed's "Ensure the managed image ...
   is in the same location"), its OS type and, when it booted a gallery image, Hyper-V
   generation fit the definition; an NVMe VM goes only into a definition that supports NVMe,
-  and a definition with ``IsAcceleratedNetworkSupported=True`` only takes VMs with
-  accelerated networking.
+  a definition with ``IsAcceleratedNetworkSupported=True`` only takes VMs with
+  accelerated networking, and the VM's disks (``diskSizeGB`` of its OS and data disks) are
+  at most 1 TB, 32 TB for a shallow version (seed 004: "Any disk attached to the image must
+  be less than or equal to 1 TB in size"; seed 003: shallow "up to 32 TB").
 
 Managed images, disks and snapshots are outside the model: only their id's type is checked.
 """
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from harness.gallery.bodies import Json, obj, opt_list, opt_str
 from harness.gallery.core import Core
 from harness.gallery.errors import fail
+from harness.gallery.images import FULL_DISK_GB, SHALLOW_DISK_GB
 from harness.gallery.machine_image import accelerated_networking, disk_controller
 from harness.gallery.names import region_key
 from harness.gallery.resources import ImageDefinition, ImageVersion, Machine
@@ -83,7 +86,21 @@ def _from_image_version(core: Core, definition: ImageDefinition, source: str,
         _mismatch(definition, source, what, expected, actual)
 
 
-def _from_vm(definition: ImageDefinition, vm: Machine, source: str, location: str) -> None:
+def _vm_disk_sizes(vm: Machine) -> Iterator[tuple[str, int]]:
+    """(disk, ``diskSizeGB``) of a VM's OS disk and data disks, where the VM gave a size."""
+    storage = vm.properties.get("storageProfile") or {}
+    data = storage.get("dataDisks")
+    disks = [("osDisk", storage.get("osDisk"))] + [
+        (f"dataDisks[{index}]", disk) for index, disk in enumerate(
+            data if isinstance(data, list) else [])]
+    for name, disk in disks:
+        size = disk.get("diskSizeGB") if isinstance(disk, dict) else None
+        if isinstance(size, int) and not isinstance(size, bool):
+            yield name, size
+
+
+def _from_vm(definition: ImageDefinition, vm: Machine, source: str, location: str,
+             shallow: bool) -> None:
     if region_key(vm.location) != region_key(location):
         raise fail("source_location", STORAGE, source=source, source_location=vm.location,
                    location=location)
@@ -96,11 +113,17 @@ def _from_vm(definition: ImageDefinition, vm: Machine, source: str, location: st
         raise fail("nvme_capture", STORAGE)
     if definition.features.accelerated_network and not accelerated_networking(vm.properties):
         raise fail("accelerated_capture", STORAGE, definition=definition.nested)
+    limit = SHALLOW_DISK_GB if shallow else FULL_DISK_GB
+    for name, size in _vm_disk_sizes(vm):
+        if size > limit:
+            raise fail("disk_too_big", STORAGE, disk=f"{vm.name}/{name}", size=size,
+                       mode="shallow" if shallow else "full", limit=limit)
 
 
 def check_sources(core: Core, definition: ImageDefinition, storage: Json,
-                  location: str) -> None:
-    """The seed's source rules for a new version of ``definition`` created in ``location``."""
+                  location: str, *, shallow: bool) -> None:
+    """The seed's source rules for a new version of ``definition`` created in ``location``
+    (``shallow``: with ``replicationMode: Shallow``)."""
     for parameter, value, kinds in _source_ids(storage):
         kind, route = _kind(value)
         if kind not in kinds:
@@ -110,4 +133,4 @@ def check_sources(core: Core, definition: ImageDefinition, storage: Json,
         if isinstance(found, ImageVersion) and route is not None:
             _from_image_version(core, definition, value, route)
         elif isinstance(found, Machine):
-            _from_vm(definition, found, value, location)
+            _from_vm(definition, found, value, location, shallow)

@@ -136,6 +136,8 @@ HARNESS_ROWS: tuple[Row, ...] = (
         "Changing property '{parameter}' is not allowed."),
     Row("resource_not_found", "ResourceNotFound", 404,
         "The Resource '{type}/{name}' under resource group '{group}' was not found."),
+    Row("community_not_found", "ResourceNotFound", 404,
+        "The community gallery resource '{name}' was not found in location '{location}'."),
     Row("parent_not_found", "ParentResourceNotFound", 404,
         "Can not perform requested operation on nested resource. "
         "Parent resource '{parent}' not found."),
@@ -190,8 +192,8 @@ HARNESS_ROWS: tuple[Row, ...] = (
         "The gallery image {image} does not support {what}: its image definition does not set "
         "{feature}."),
     Row("disk_type_disallowed", "InvalidParameter", 400,
-        "The gallery image {image} disallows OS disks of type {disk_type} (disallowed.diskTypes: "
-        "{disallowed})."),
+        "The gallery image {image} disallows {disk} disks of type {disk_type} "
+        "(disallowed.diskTypes: {disallowed})."),
     Row("source_kind_mismatch", "InvalidParameter", 400,
         "Image definition {definition} holds image versions of {what} {expected}; the source "
         "{source} is {actual}."),

@@ -7,6 +7,8 @@ was created from, a scale set's model resolves again):
 1. OS state: a specialized image refuses an ``osProfile``, a generalized one needs it;
 2. a scale set whose image changes keeps the OS type, Hyper-V generation and data disk layout
    (seed 003: "as long as the OS type, Hyper-V generation, and the data disk layout matches");
+   when its former image is outside the model (a managed image, the seed's example), the OS
+   type the scale set had is what is known of it;
 3. the VM's security type is one the image's ``SecurityType`` feature allows (no feature: a
    standard VM only);
 4. hibernation, accelerated networking and the NVMe disk controller need the image's
@@ -19,11 +21,23 @@ was created from, a scale set's model resolves again):
 
 from __future__ import annotations
 
-from harness.gallery.bodies import Json, obj, one_of, opt_bool, opt_int, opt_list, opt_str
+from collections.abc import Iterator
+from typing import Any
+
+from harness.gallery.bodies import (
+    Json,
+    canonical,
+    obj,
+    one_of,
+    opt_bool,
+    opt_int,
+    opt_list,
+    opt_str,
+)
 from harness.gallery.core import Core
 from harness.gallery.errors import fail
-from harness.gallery.resolve import resolve_image
-from harness.gallery.resources import ResolvedImage
+from harness.gallery.resolve import resolve_community_image, resolve_image
+from harness.gallery.resources import Machine, ResolvedImage
 
 STANDARD, TRUSTED, CONFIDENTIAL = "Standard", "TrustedLaunch", "ConfidentialVM"
 # Seed 003's SecurityType table: which VMs each image type can create ("Gen2 VM" = Standard).
@@ -51,13 +65,19 @@ def _layout(luns: tuple[int, ...]) -> str:
     return ", ".join(str(lun) for lun in luns) or "none"
 
 
-def _swap(image: ResolvedImage, before: ResolvedImage) -> None:
-    for what, new, old in (("OS type", image.os_type, before.os_type),
-                           ("Hyper-V generation", image.hyper_v_generation,
-                            before.hyper_v_generation),
-                           ("data disk LUNs", _layout(image.data_disk_luns),
-                            _layout(before.data_disk_luns))):
-        if new != old:
+def _swap(image: ResolvedImage, before: Machine) -> None:
+    """Seed 003: the scale set's image may change "as long as the OS type, Hyper-V generation,
+    and the data disk layout matches".  A former image outside the model (managed or
+    marketplace) is known only by the OS type the scale set had."""
+    old_image = before.image
+    pairs = [("OS type", image.os_type, before.os_type)]
+    if old_image is not None:
+        pairs = [("OS type", image.os_type, old_image.os_type),
+                 ("Hyper-V generation", image.hyper_v_generation, old_image.hyper_v_generation),
+                 ("data disk LUNs", _layout(image.data_disk_luns),
+                  _layout(old_image.data_disk_luns))]
+    for what, new, old in pairs:
+        if old is not None and new != old:
             raise fail("image_swap_mismatch", f"{REFERENCE}.id", image=image.reference,
                        what=what, new=new, old=old)
 
@@ -110,15 +130,32 @@ def _features(image: ResolvedImage, props: Json, profile: Json) -> None:
     controller = disk_controller(profile)
     if controller is not None and controller not in features.disk_controllers:
         _unsupported(image, "the NVMe disk controller", "DiskControllerTypes=SCSI, NVMe")
+    for path, kind, disk_type in _disks_from_image(profile):
+        if disk_type.lower() in (d.lower() for d in features.disallowed_disk_types):
+            raise fail("disk_type_disallowed", path, image=image.reference, disk=kind,
+                       disk_type=disk_type, disallowed=", ".join(features.disallowed_disk_types))
+
+
+def _disks_from_image(profile: Json) -> Iterator[tuple[str, str, str]]:
+    """(path, OS or data, storage account type) of the disks made from the image: the OS disk
+    and the data disks with ``createOption: FromImage`` (copies of the image's data disks;
+    seed 003: the image's disallowed disk types are "the storage needs for your VM")."""
     storage = obj(profile, "storageProfile", "properties")
-    disk = obj(obj(storage, "osDisk", "properties.storageProfile"), "managedDisk",
-               "properties.storageProfile.osDisk")
-    disk_type = opt_str(disk, "storageAccountType",
-                        "properties.storageProfile.osDisk.managedDisk")
-    if disk_type and disk_type.lower() in (d.lower() for d in features.disallowed_disk_types):
-        raise fail("disk_type_disallowed", "properties.storageProfile.osDisk.managedDisk",
-                   image=image.reference, disk_type=disk_type,
-                   disallowed=", ".join(features.disallowed_disk_types))
+    disks = [("properties.storageProfile.osDisk", "OS",
+              obj(storage, "osDisk", "properties.storageProfile"))]
+    for index, item in enumerate(opt_list(storage, "dataDisks", "properties.storageProfile")):
+        path = f"properties.storageProfile.dataDisks[{index}]"
+        if not isinstance(item, dict):
+            raise fail("invalid_value", path, value=item, parameter=path,
+                       reason="expected an object")
+        option = opt_str(item, "createOption", path)
+        if option is not None and option.lower() == "fromimage":
+            disks.append((path, "data", item))
+    for path, kind, disk in disks:
+        managed = obj(disk, "managedDisk", path)
+        disk_type = opt_str(managed, "storageAccountType", f"{path}.managedDisk")
+        if disk_type:
+            yield f"{path}.managedDisk", kind, disk_type
 
 
 def _scale_set(core: Core, image: ResolvedImage, body: Json, caller: str,
@@ -140,22 +177,52 @@ def _scale_set(core: Core, image: ResolvedImage, body: Json, caller: str,
         raise fail("flexible_other_tenant", f"{REFERENCE}.id")
 
 
-def check_machine_image(core: Core, body: Json, profile: Json, *, region: str, caller: str,
-                        tenant: str | None, before: ResolvedImage | None,
-                        scale_set: bool) -> ResolvedImage | None:
-    """Resolves and checks the gallery image a VM or scale set (``body``; its model is
-    ``profile``) boots; None when it names no gallery image.  ``before``: the image it booted
-    until now."""
+def _reference_key(reference: Json) -> Any:
+    """An image reference as compared for a change: ids and names in any case; the read-only
+    ``exactVersion`` an answer adds (and a client may send back) does not count."""
+    return canonical({key: value for key, value in reference.items() if key != "exactVersion"})
+
+
+def image_reference(profile: Json, before: Machine | None, *, scale_set: bool) -> Json:
+    """The ``imageReference`` a VM or scale set boots after this request: the one given, else
+    (an update that names none) the one it had.
+
+    A VM's cannot change: its disks were made from the image when it was created (seed 003:
+    "When you create a VM from the image, a copy of the VHDs in the image are used to create
+    the disks for the new VM"); only a scale set's image reference may be updated (seed 003
+    FAQ), which ``_swap`` checks."""
     storage = obj(profile, "storageProfile", "properties")
-    reference = obj(storage, "imageReference", "properties.storageProfile")
+    given = obj(storage, "imageReference", "properties.storageProfile")
+    had = before.image_reference if before is not None else {}
+    if not given:
+        return had
+    if not scale_set and had and _reference_key(given) != _reference_key(had):
+        raise fail("property_change", REFERENCE, parameter="imageReference")
+    return given
+
+
+def check_machine_image(core: Core, body: Json, profile: Json, reference: Json, *, region: str,
+                        caller: str, tenant: str | None, before: Machine | None,
+                        scale_set: bool) -> ResolvedImage | None:
+    """Resolves and checks the gallery image ``reference`` names for a VM or scale set
+    (``body``; its model is ``profile``); None when it names no gallery image.  ``before``:
+    the VM or scale set as it was until now."""
     image_id = opt_str(reference, "id", REFERENCE)
-    if not image_id:
+    community_id = opt_str(reference, "communityGalleryImageId", REFERENCE)
+    if image_id and community_id:
+        raise fail("invalid_value", REFERENCE, value=community_id, parameter=REFERENCE,
+                   reason="give either id or communityGalleryImageId")
+    image: ResolvedImage | None
+    if not (image_id or community_id):
         return None
-    if not scale_set and before is not None and before.reference.lower() == image_id.lower():
-        image: ResolvedImage | None = before  # its OS disk exists: it keeps that version
+    if not scale_set and before is not None and before.image is not None:
+        image = before.image  # its OS disk exists: it keeps that version
+    elif community_id:
+        image = resolve_community_image(core, community_id, region=region,
+                                        target=f"{REFERENCE}.communityGalleryImageId")
     else:
-        image = resolve_image(core, image_id, region=region, caller=caller, tenant=tenant,
-                              target=f"{REFERENCE}.id")
+        image = resolve_image(core, image_id or "", region=region, caller=caller,
+                              tenant=tenant, target=f"{REFERENCE}.id")
     if image is None:
         return None
     _os_state(image, profile)

@@ -99,7 +99,8 @@ def put_image_version(core: Core, route: Route, body: Json, operation: str) -> t
         definition = core.find_as(Route("image", route.subscription, route.resource_group,
                                         route.gallery, route.definition).id, ImageDefinition)
         assert definition is not None  # start_version_put checked the parent
-        check_sources(core, definition, fields.storage_profile, location)
+        check_sources(core, definition, fields.storage_profile, location,
+                      shallow=fields.shallow)
         current = core.count(TYPES["imageVersion"], route.subscription, location)
         if current >= core.limits.image_versions:
             raise fail("quota_exceeded", what="image versions",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from harness.gallery.bodies import Json, obj
 from harness.gallery.core import TYPES, Core
-from harness.gallery.machine_image import check_machine_image
+from harness.gallery.machine_image import check_machine_image, image_reference
 from harness.gallery.profiles import check_profile, machine_os, parse_entries
 from harness.gallery.render import render
 from harness.gallery.resolve import resolve_entry
@@ -46,16 +46,17 @@ def put_machine(core: Core, route: Route, body: Json, operation: str, caller: st
     if existing is not None:
         check_location_update(existing.location, location)
     profile = machine_profile(route, body)
-    image = check_machine_image(core, body, profile,
-                                region=location, caller=caller, tenant=tenant,
-                                before=existing.image if existing else None,
-                                scale_set=route.kind == "vmss")
+    scale_set = route.kind == "vmss"
+    reference = image_reference(profile, existing, scale_set=scale_set)
+    image = check_machine_image(core, body, profile, reference, region=location, caller=caller,
+                                tenant=tenant, before=existing, scale_set=scale_set)
     vm_os = machine_os(profile, image.os_type if image else None)
     entries = parse_entries(obj(profile, "applicationProfile", "properties"))
     resolved = resolve_profile(core, entries, region=location, caller=caller, tenant=tenant,
                                vm_os=vm_os, previous=existing.applications if existing else [],
                                operation=operation)
     machine = Machine(**core.base_fields(route, body, location, existing), os_type=vm_os,
-                      applications=entries, resolved=resolved, image=image)
+                      applications=entries, resolved=resolved, image=image,
+                      image_reference=reference)
     core.resources[machine.key] = machine
     return (200 if existing else 201), render(machine)

@@ -40,10 +40,10 @@ def _machine(resource: Machine, props: Json) -> Json:
     holder = props
     if resource.type.endswith("virtualMachineScaleSets"):
         holder = props["virtualMachineProfile"] = dict(props.get("virtualMachineProfile") or {})
-    if resource.image is not None:
+    if resource.image_reference:  # as given or kept, with the version a gallery image got
         storage = holder["storageProfile"] = dict(holder.get("storageProfile") or {})
-        storage["imageReference"] = {**(storage.get("imageReference") or {}),
-                                     **resource.image.as_json()}
+        storage["imageReference"] = {**resource.image_reference,
+                                     **(resource.image.as_json() if resource.image else {})}
     holder["applicationProfile"] = {
         "galleryApplications": [e.as_json() for e in resource.applications]}
     if not resource.applications:

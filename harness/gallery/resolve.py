@@ -10,7 +10,8 @@ Order of the checks for a packageReferenceId (seed 000's rows):
    image.";
 4. the version is not replicated (completed) in the VM's region -> "The gallery image {image}
    is not available in {region} region ...".
-Gallery image references (``storageProfile.imageReference.id``) use rows 2-4 the same way.
+Gallery image references (``storageProfile.imageReference.id``) use rows 2-4 the same way;
+a community image (``communityGalleryImageId``) is readable by everyone, so rows 2 and 4.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from harness.gallery.bodies import opt_date
+from harness.gallery.community import original_definition, parse_image_id
 from harness.gallery.core import Core
 from harness.gallery.errors import fail
 from harness.gallery.latest import latest
@@ -44,10 +46,10 @@ def _replicated(replication: dict[str, RegionReplication], region: str) -> bool:
 
 
 def _deployable(core: Core, kind: type[V], owner: ApplicationDefinition | ImageDefinition,
-                pinned_id: str | None, *, region: str, caller: str, tenant: str | None,
+                pinned_id: str | None, *, region: str, caller: str | None, tenant: str | None,
                 target: str, reference: str) -> V:
     """The version a reference names (or ``latest`` in the region), checked in the seeds' order:
-    exists, caller may read it, replicated to the region."""
+    exists, caller may read it (``caller`` None: everyone may), replicated to the region."""
     versions: list[V] = core.versions_of(owner.key)
     version: V | None
     if pinned_id is not None:
@@ -56,7 +58,7 @@ def _deployable(core: Core, kind: type[V], owner: ApplicationDefinition | ImageD
             raise fail("image_not_available", target, image=reference)
     else:
         version = latest(versions, region_key(region))
-    if not core.authorized(caller, tenant, version or owner):
+    if caller is not None and not core.authorized(caller, tenant, version or owner):
         raise fail("not_authorized", target)
     if version is None:
         if latest(versions) is None:
@@ -113,13 +115,37 @@ def resolve_image(core: Core, reference: str, *, region: str, caller: str,
     if definition is None or definition.deleting or core.gallery_of(definition).deleting:
         raise fail("image_not_available", target, image=reference)
     pinned = route.kind == "imageVersion" and route.version.lower() != LATEST
-    version = _deployable(core, ImageVersion, definition, route.id if pinned else None,
-                          region=region, caller=caller, tenant=tenant, target=target,
-                          reference=reference)
+    return _image(core, definition, reference, route.id if pinned else None, region=region,
+                  caller=caller, tenant=tenant, target=target)
+
+
+def resolve_community_image(core: Core, reference: str, *, region: str,
+                            target: str = "") -> ResolvedImage:
+    """The image version a ``communityGalleryImageId`` means in ``region`` (seed 004: a
+    community gallery's images are everyone's, under its public name)."""
+    parsed = parse_image_id(reference)
+    if parsed is None:
+        raise fail("invalid_reference", target, value=reference, parameter=target,
+                   what="community gallery image")
+    name, image, version = parsed
+    definition = original_definition(core, name, image)
+    if definition is None:
+        raise fail("image_not_available", target, image=reference)
+    pinned = version is not None and version.lower() != LATEST
+    return _image(core, definition, reference,
+                  f"{definition.id}/versions/{version}" if pinned else None, region=region,
+                  caller=None, tenant=None, target=target, field="communityGalleryImageId")
+
+
+def _image(core: Core, definition: ImageDefinition, reference: str, pinned_id: str | None, *,
+           region: str, caller: str | None, tenant: str | None, target: str,
+           field: str = "id") -> ResolvedImage:
+    version = _deployable(core, ImageVersion, definition, pinned_id, region=region,
+                          caller=caller, tenant=tenant, target=target, reference=reference)
     return ResolvedImage(
         reference=reference, definition_id=definition.id, version=version.name,
-        version_id=version.id, pinned=pinned, os_type=definition.os_type,
+        version_id=version.id, pinned=pinned_id is not None, os_type=definition.os_type,
         os_state=definition.os_state, hyper_v_generation=definition.hyper_v_generation,
         features=definition.features, data_disk_luns=version.data_disk_luns,
         end_of_life=version.publishing.end_of_life or opt_date(
-            definition.properties, "endOfLifeDate", "galleryImage.properties"))
+            definition.properties, "endOfLifeDate", "galleryImage.properties"), field=field)

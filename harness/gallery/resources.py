@@ -118,9 +118,10 @@ class ResolvedImage:
     features: ImageFeatures
     data_disk_luns: tuple[int, ...]
     end_of_life: datetime | None  # the version's, else its definition's; informational
+    field: str = "id"  # where the reference stands: ``id`` or ``communityGalleryImageId``
 
     def as_json(self) -> Json:
-        return {"id": self.reference, "exactVersion": self.version}
+        return {self.field: self.reference, "exactVersion": self.version}
 
 
 @dataclass(frozen=True)
@@ -187,3 +188,4 @@ class Machine(Resource):
     applications: list[AppEntry] = field(default_factory=list)
     resolved: list[ResolvedApplication] = field(default_factory=list)
     image: ResolvedImage | None = None  # the gallery image it boots, when it names one
+    image_reference: Json = field(default_factory=dict)  # as given (or kept), any image

@@ -6,6 +6,7 @@ case-insensitively, as ARM does; names keep the spelling the user wrote.
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class Route:
     name: str = ""  # VM / scale set / feature / role assignment name
     action: str = ""  # feature register / unregister
     scope: Route | None = None  # what a role assignment is scoped to
+    location: str = ""  # community galleries are read through a location
 
     @property
     def id(self) -> str:
@@ -33,6 +35,12 @@ class Route:
         if self.kind.startswith("feature"):
             feature = f"{base}/providers/Microsoft.Features/providers/Microsoft.Compute/features"
             return f"{feature}/{self.name}" + (f"/{self.action}" if self.action else "")
+        if self.kind.startswith("community"):
+            kind = self.kind[len("community"):]
+            original = dataclasses.replace(self, kind=kind[0].lower() + kind[1:])
+            tail = original.id.split(f"/galleries/{self.gallery}", 1)[1]
+            return (f"{base}{COMPUTE}/locations/{self.location}/communityGalleries/"
+                    f"{self.gallery}{tail}")
         group = f"{base}/resourceGroups/{self.resource_group}{COMPUTE}"
         if self.kind == "vm":
             return f"{group}/virtualMachines/{self.name}"
@@ -57,7 +65,9 @@ class Route:
 
 KINDS = ("gallery", "share", "applications", "application", "applicationVersions",
          "applicationVersion", "images", "image", "imageVersions", "imageVersion",
-         "roleAssignment", "vm", "vmss", "feature", "featureAction")
+         "roleAssignment", "vm", "vmss", "feature", "featureAction", *(
+             f"community{kind}" for kind in ("Gallery", "Images", "Image", "ImageVersions",
+                                             "ImageVersion")))
 
 
 def _is(segment: str, literal: str) -> bool:
@@ -99,6 +109,18 @@ def _gallery_tail(sub: str, rg: str, gallery: str, tail: list[str]) -> Route | N
     return None
 
 
+def _community_tail(sub: str, location: str, name: str, tail: list[str]) -> Route | None:
+    """``.../locations/{location}/communityGalleries/{publicName}[/images/...]`` (seed 004:
+    a community gallery's images "as a new resource type under
+    Microsoft.Compute/communityGalleries")."""
+    route = _gallery_tail(sub, "", name, tail)
+    if route is None or route.kind not in ("gallery", "images", "image", "imageVersions",
+                                           "imageVersion"):
+        return None
+    kind = "community" + route.kind[0].upper() + route.kind[1:]
+    return dataclasses.replace(route, kind=kind, location=location)
+
+
 def parse_path(path: str) -> Route | None:
     """The route a request path names, or None when the model has no such resource."""
     seg = [s for s in strip_path(path).split("/") if s]
@@ -113,6 +135,9 @@ def parse_path(path: str) -> Route | None:
         if rest[6].lower() in ("register", "unregister"):
             return Route("featureAction", sub, name=rest[5], action=rest[6].lower())
         return None
+    if (len(rest) >= 6 and _is(rest[0], "providers") and _is(rest[1], "Microsoft.Compute")
+            and _is(rest[2], "locations") and _is(rest[4], "communityGalleries")):
+        return _community_tail(sub, rest[3], rest[5], rest[6:])
     if (len(rest) < 6 or not _is(rest[0], "resourceGroups") or not _is(rest[2], "providers")
             or not _is(rest[3], "Microsoft.Compute")):
         return None

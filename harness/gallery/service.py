@@ -16,6 +16,7 @@ from typing import Any
 from harness.gallery import ops_apps, ops_gallery, ops_images, ops_vms
 from harness.gallery.api_versions import check_api_version
 from harness.gallery.bodies import Json, merge
+from harness.gallery.community import get_community
 from harness.gallery.core import TYPES, Core, Limits
 from harness.gallery.errors import ServiceError, Wording, fail
 from harness.gallery.latest import latest
@@ -259,6 +260,8 @@ class GalleryService:
             return ops_gallery.feature(self.core, route)
         if route.kind == "roleAssignment":
             return ops_gallery.get_grant(self.core, route)
+        if route.kind.startswith("community"):
+            return get_community(self.core, route)
         if route.kind in COLLECTIONS:
             parent_route = Route(COLLECTIONS[route.kind], route.subscription,
                                  route.resource_group, route.gallery, route.definition)

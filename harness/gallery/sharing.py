@@ -4,11 +4,14 @@ The caller is a subscription (the replay's path subscription, or its ``"as"``). 
 name a subscription as ``principalId``; a grant on the gallery covers everything in it, on a
 definition covers the definition and its versions, on a version covers that version.  A direct
 shared gallery (``sharingProfile.permissions: Groups``) is readable by the subscriptions and
-tenants it is shared with; a community gallery, once enabled, by everyone.
+tenants it is shared with.  A community gallery, once enabled, is readable by everyone under
+its public name only (``community.py``): "Your original resources of the type
+Microsoft.Compute/galleries are still under your subscription, and private" (seed 004).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +32,7 @@ def can_read(
 ) -> bool:
     """May ``caller`` read (so deploy) the resource whose ancestry is ``scope_keys``."""
     who = caller.lower()
-    if who == gallery.subscription.lower() or gallery.community:
+    if who == gallery.subscription.lower():
         return True
     if gallery.permissions == GROUPS and (
             who in (s.lower() for s in gallery.shared_subscriptions)
@@ -106,6 +109,15 @@ def apply_share(gallery: Gallery, request: ShareRequest) -> None:
         gallery.community = True
 
 
+def public_name(gallery: Gallery) -> str:
+    """A community gallery's public name, as ARM makes it: its ``publicNamePrefix`` (else the
+    gallery's name), a hyphen and a GUID (here derived from the gallery's id, so stable)."""
+    sharing = gallery.properties.get("sharingProfile") or {}
+    info = sharing.get("communityGalleryInfo") or {}
+    prefix = info.get("publicNamePrefix") or gallery.name
+    return f"{prefix}-{uuid.uuid5(uuid.NAMESPACE_URL, gallery.key)}"
+
+
 def sharing_profile(gallery: Gallery, requested: Json) -> Json:
     """The ``sharingProfile`` a GET shows."""
     profile: Json = dict(requested)
@@ -116,5 +128,7 @@ def sharing_profile(gallery: Gallery, requested: Json) -> Json:
     if gallery.permissions == COMMUNITY:
         info = dict(requested.get("communityGalleryInfo") or {})
         info["communityGalleryEnabled"] = gallery.community
+        if gallery.community:
+            info["publicNames"] = [public_name(gallery)]
         profile["communityGalleryInfo"] = info
     return profile

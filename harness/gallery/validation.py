@@ -53,7 +53,8 @@ def parse_gallery(body: Mapping[str, Any]) -> str:
     permissions = one_of(sharing, "permissions", "gallery.properties.sharingProfile",
                          (PRIVATE, GROUPS, COMMUNITY), PRIVATE)
     assert permissions is not None
-    obj(sharing, "communityGalleryInfo", "gallery.properties.sharingProfile")
+    info = obj(sharing, "communityGalleryInfo", "gallery.properties.sharingProfile")
+    opt_str(info, "publicNamePrefix", "gallery.properties.sharingProfile.communityGalleryInfo")
     return permissions
 
 

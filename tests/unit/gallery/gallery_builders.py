@@ -4,10 +4,16 @@ Imported by the test modules as ``gallery_builders`` (this folder is on sys.path
 
 from __future__ import annotations
 
+import argparse
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from harness.cli.gallery import register
 from harness.gallery import GalleryService, Limits, Response
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -142,6 +148,47 @@ def publish(svc: GalleryService, *, os_type: str = "Linux", versions: tuple[str,
     for version in versions:
         ok(svc.request("PUT", version_id(version, app, gallery, sub), version_body(**profile)),
            201)
+
+
+VMSS = "virtualMachineScaleSets"
+
+
+def define(svc: GalleryService, image: str = "img", *, versions: tuple[str, ...] = ("1.0.0",),
+           storage: dict[str, Any] | None = None, gallery: str = "gal",
+           **props: Any) -> str:
+    """An image definition (unique sku per name) with the given versions in eastus."""
+    ok(svc.request("PUT", image_id(image, gallery), image_body(sku=image, **props)), 201)
+    for version in versions:
+        ok(svc.request("PUT", f"{image_id(image, gallery)}/versions/{version}",
+                       image_version_body(storage=storage)), 201)
+    return image_id(image, gallery)
+
+
+def features(**values: str) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in values.items()]
+
+
+def machine(image: str, *, kind: str = "virtualMachines", security: str | None = None,
+            **props: Any) -> dict[str, Any]:
+    """A VM (or scale set) body booting ``image``, with extra top-level properties."""
+    body = vm_body(os_type=None, image=image)
+    profile = body["properties"]
+    if security is not None:
+        profile["securityProfile"] = {"securityType": security}
+    if kind == VMSS:
+        body["properties"] = {"virtualMachineProfile": profile}
+    body["properties"].update(props)
+    return body
+
+
+def replay_example(name: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The answers ``vmapp gallery replay examples/gallery/NAME`` prints (exit status 0)."""
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    example = Path(__file__).parents[3] / "examples" / "gallery" / name
+    ns = parser.parse_args(["gallery", "replay", str(example), "--now", "2024-06-01T00:00:00Z"])
+    assert ns.handler(ns) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
 def small_limits(**values: int) -> Limits:

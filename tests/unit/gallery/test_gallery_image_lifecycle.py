@@ -4,9 +4,6 @@ tenants."""
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,11 +20,11 @@ from gallery_builders import (
     image_version_body,
     ok,
     regions,
+    replay_example,
     vm_body,
     vm_id,
 )
 
-from harness.cli.gallery import register
 from harness.gallery import GalleryService
 
 NOT_IN_WESTUS = ("The gallery image {ref} is not available in westus region. Please contact "
@@ -105,13 +102,18 @@ def test_flexible_scale_set_from_a_community_image_of_another_tenant(
     ok(svc.request("POST", f"{gallery_id()}/share", {"operationType": "EnableCommunity"}))
     ok(svc.request("PUT", image_id(), image_body()), 201)
     ok(put_version(svc, "1.0.0"), 201)
+    [name] = ok(svc.request("GET", gallery_id()))["properties"]["sharingProfile"][
+        "communityGalleryInfo"]["publicNames"]
+    community = vm("unused")
+    community["properties"]["storageProfile"]["imageReference"] = {
+        "communityGalleryImageId": f"/CommunityGalleries/{name}/Images/img"}
     body = {"location": "eastus", "properties": {
-        "orchestrationMode": "Flexible", "virtualMachineProfile": vm(image_id())["properties"]}}
+        "orchestrationMode": "Flexible", "virtualMachineProfile": community["properties"]}}
     path = vm_id("ss", OTHER, "virtualMachineScaleSets")
     assert error(svc.request("PUT", path, body))[2] == (
         "You can't currently create a Flexible virtual machine scale set from an image shared "
         "by another tenant.")
-    ok(svc.request("PUT", vm_id("vm", OTHER), vm(image_id())), 201)
+    ok(svc.request("PUT", vm_id("vm", OTHER), community), 201)
 
 
 def test_a_vm_keeps_its_version_a_scale_set_model_moves_to_latest(
@@ -131,13 +133,8 @@ def test_a_vm_keeps_its_version_a_scale_set_model_moves_to_latest(
 
 
 def test_images_example_through_vmapp_gallery_replay(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
-    example = Path(__file__).parents[3] / "examples" / "gallery" / "images.json"
-    ns = parser.parse_args(["gallery", "replay", str(example), "--now", "2024-06-01T00:00:00Z"])
-    assert ns.handler(ns) == 0
-    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        capsys: pytest.CaptureFixture[str]) -> None:
+    answers = replay_example("images.json", capsys)
     assert [a["status"] for a in answers] == [201, 201, 201, 201, 201, 400, 201, 400, 400]
     vm1 = answers[6]["body"]["properties"]["storageProfile"]["imageReference"]
     assert vm1["exactVersion"] == "1.1.0"

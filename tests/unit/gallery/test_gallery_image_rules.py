@@ -11,18 +11,21 @@ import pytest
 from gallery_builders import (
     OTHER,
     SUB,
+    VMSS,
+    define,
     error,
+    features,
     gallery_body,
     gallery_id,
     image_body,
     image_id,
     image_version_body,
+    machine,
     ok,
     publish,
     regions,
     version_body,
     version_id,
-    vm_body,
     vm_id,
 )
 
@@ -30,41 +33,12 @@ from harness.gallery import GalleryService
 from harness.gallery.replay import Replayer, parse_requests
 
 DEF = "galleryImage.properties"
-VMSS = "virtualMachineScaleSets"
 
 
 @pytest.fixture
 def gallery(svc: GalleryService) -> GalleryService:
     ok(svc.request("PUT", gallery_id(), gallery_body()), 201)
     return svc
-
-
-def define(svc: GalleryService, image: str = "img", *, versions: tuple[str, ...] = ("1.0.0",),
-           storage: dict[str, Any] | None = None, gallery: str = "gal",
-           **props: Any) -> str:
-    """An image definition (unique sku per name) with the given versions in eastus."""
-    ok(svc.request("PUT", image_id(image, gallery), image_body(sku=image, **props)), 201)
-    for version in versions:
-        ok(svc.request("PUT", f"{image_id(image, gallery)}/versions/{version}",
-                       image_version_body(storage=storage)), 201)
-    return image_id(image, gallery)
-
-
-def features(**values: str) -> list[dict[str, str]]:
-    return [{"name": name, "value": value} for name, value in values.items()]
-
-
-def machine(image: str, *, kind: str = "virtualMachines", security: str | None = None,
-            **props: Any) -> dict[str, Any]:
-    """A VM (or scale set) body booting ``image``, with extra top-level properties."""
-    body = vm_body(os_type=None, image=image)
-    profile = body["properties"]
-    if security is not None:
-        profile["securityProfile"] = {"securityType": security}
-    if kind == VMSS:
-        body["properties"] = {"virtualMachineProfile": profile}
-    body["properties"].update(props)
-    return body
 
 
 # -- image definition features (seed 003) ----------------------------------------------------
@@ -134,8 +108,8 @@ def test_zrs_rule_holds_for_application_versions_too(svc: GalleryService) -> Non
 
 def test_vm_answer_names_the_version_latest_resolved_to(gallery: GalleryService) -> None:
     image = define(gallery, versions=("1.0.0", "2.0.0", "1.5.0"))
-    for status, reference in ((201, f"{image}/versions/latest"), (200, image)):
-        got = ok(gallery.request("PUT", vm_id(), machine(reference)), status)
+    for name, reference in (("vm", f"{image}/versions/latest"), ("by-definition", image)):
+        got = ok(gallery.request("PUT", vm_id(name), machine(reference)), 201)
         assert got["properties"]["storageProfile"]["imageReference"] == {
             "id": reference, "exactVersion": "2.0.0"}
     assert gallery.get(vm_id())["properties"]["storageProfile"]["imageReference"][
@@ -333,6 +307,23 @@ def test_disallowed_os_disk_type(gallery: GalleryService) -> None:
     body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["storageAccountType"] = (
         "Premium_LRS")
     ok(gallery.request("PUT", vm_id(), body), 201)
+
+
+def test_disallowed_types_cover_data_disks_made_from_the_image(gallery: GalleryService) -> None:
+    image = define(gallery, disallowed={"diskTypes": ["Standard_LRS"]})
+    body = machine(image, kind=VMSS)
+    storage = body["properties"]["virtualMachineProfile"]["storageProfile"]
+    storage["dataDisks"] = [
+        {"lun": 0, "createOption": "Empty", "managedDisk": {"storageAccountType": "Standard_LRS"}},
+        {"lun": 1, "createOption": "FromImage",
+         "managedDisk": {"storageAccountType": "Standard_LRS"}}]
+    assert error(gallery.request("PUT", vm_id("ss", kind=VMSS), body)) == (
+        400, "InvalidParameter", f"The gallery image {image} disallows data disks of type "
+        "Standard_LRS (disallowed.diskTypes: Standard_LRS).")
+    assert gallery.request("PUT", vm_id("ss", kind=VMSS), body).body["error"]["target"] == (
+        "properties.storageProfile.dataDisks[1].managedDisk")
+    storage["dataDisks"].pop()
+    ok(gallery.request("PUT", vm_id("ss", kind=VMSS), body), 201)
 
 
 def test_disallowed_disk_types_must_be_a_list_of_strings(gallery: GalleryService) -> None:

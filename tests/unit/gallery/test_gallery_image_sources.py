@@ -173,3 +173,18 @@ def test_properties_need_their_api_version(gallery: GalleryService, storage: Any
         f"'{old}': it needs api-version {minimum} or later.")
     ok(gallery.request("PUT", f"{path}?api-version={minimum}", body), 201)
     ok(gallery.request("PUT", path, body), 200)
+
+
+# -- disks of a captured VM (seed 004: at most 1 TB; seed 003: shallow up to 32 TB) -----------
+
+def test_captured_vm_disks_are_at_most_1_tb(gallery: GalleryService) -> None:
+    vm = model_vm(gallery, storageProfile={
+        "osDisk": {"osType": "Linux", "diskSizeGB": 30},
+        "dataDisks": [{"lun": 0, "diskSizeGB": 1024}, {"lun": 1, "diskSizeGB": 1025}]})
+    assert error(put_version(gallery, {"source": {"virtualMachineId": vm}})) == (
+        400, "InvalidParameter", "The disk 'vm/dataDisks[1]' is 1025 GB; disks of full "
+        "replicated image versions must be at most 1024 GB.")
+    ok(gallery.request("PUT", f"{image_id()}/versions/1.0.0", {
+        "location": "eastus", "properties": {
+            "publishingProfile": {"replicationMode": "Shallow"},
+            "storageProfile": {"source": {"virtualMachineId": vm}}}}), 201)
