@@ -240,8 +240,8 @@ class LocalMachine:
         return f"nsenter -t <init pid> -m -p chroot {self.merged} (the overlay: {self.folder})"
 
     def destroy(self) -> None:
-        self.destroyed = True
         self._stop(signal.SIGKILL)
+        self.destroyed = True
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.machines.local import LocalProvider
 from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions
 from harness.runner.pool import MachinePool
 from harness.scenario.load import load_scenario
 from harness.settings import REPO_ROOT
 from harness.storage.azurite import Azurite
-from harness.storage.blobs import BlobStore
+from tests.unit.runner.local_run import local_context
 
 LIBRARY = REPO_ROOT / "scenarios"
 NEEDS_A_VM = {
@@ -37,13 +36,9 @@ LOCAL = sorted(p.stem for p in LIBRARY.glob("*.yaml") if p.stem not in NEEDS_A_V
 def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunContext,
                                                                           MachinePool]]:
     root = tmp_path_factory.mktemp("local")
-    provider = LocalProvider(root)
     with Azurite(root / "azurite") as azurite:
-        ctx = RunContext(run_id="local", report_dir=root / "reports", vm_root=root,
-                         store=BlobStore(azurite.account_url, azurite.account, azurite.key),
-                         storage_port=azurite.port, accel="none", provider=provider,
-                         options=RunOptions(retries=0))
-        pool = MachinePool(provider, root / "machines", "vmapp-local-w1")
+        ctx = local_context(root, azurite, "local")
+        pool = MachinePool(ctx.provider, root / "machines", "vmapp-local-w1")
         yield ctx, pool
         pool.close()
 

@@ -7,14 +7,12 @@ import threading
 import time
 from pathlib import Path
 
-from harness.machines.local import LocalProvider
 from harness.report.results import CellResult
 from harness.runner.cell import run_cell
-from harness.runner.context import RunContext, RunOptions
 from harness.runner.pool import MachinePool
 from harness.scenario.load import load_scenario
 from harness.storage.azurite import Azurite
-from harness.storage.blobs import BlobStore
+from tests.unit.runner.local_run import local_context
 
 SCENARIO = """\
 description: an install that takes ten minutes
@@ -36,13 +34,9 @@ steps:
 def test_a_cell_ends_when_the_run_stops_its_machine(tmp_path: Path) -> None:
     (tmp_path / "slow.yaml").write_text(SCENARIO)
     scenario = load_scenario(tmp_path / "slow.yaml")
-    provider = LocalProvider(tmp_path / "local")
     with Azurite(tmp_path / "azurite") as azurite:
-        ctx = RunContext(run_id="stop", report_dir=tmp_path / "reports", vm_root=tmp_path,
-                         store=BlobStore(azurite.account_url, azurite.account, azurite.key),
-                         storage_port=azurite.port, accel="none", provider=provider,
-                         options=RunOptions(retries=0))
-        pool = MachinePool(provider, tmp_path / "machines", "vmapp-stop-w1")
+        ctx = local_context(tmp_path / "local", azurite, "stop")
+        pool = MachinePool(ctx.provider, tmp_path / "machines", "vmapp-stop-w1")
         results: list[CellResult] = []
         cell = threading.Thread(target=lambda: results.append(
             run_cell(ctx, pool, scenario, "debian-12")))
