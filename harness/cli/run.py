@@ -105,7 +105,7 @@ def _say(message: str, cell: CellResult | None) -> None:
         print(f"  .. {message}", flush=True)
         return
     retried = f" after {len(cell.retries)} retry" if cell.retries else ""
-    print(f"  {MARK[cell.outcome]:5} {cell.cell_id} ({cell.seconds:.0f}s{retried})", flush=True)
+    print(f"  {MARK[cell.outcome]:5} {cell.title} ({cell.seconds:.0f}s{retried})", flush=True)
     if cell.outcome != "passed":
         for line in cell.message.splitlines()[:12]:
             print(f"        {line}", flush=True)
@@ -141,7 +141,7 @@ def handle(args: argparse.Namespace) -> int:
     print()
     print(f"{'cell':50} {'outcome':8} {'time':>6}")
     for cell in run.cells:
-        print(f"{cell.cell_id:50} {MARK[cell.outcome]:8} {cell.seconds:5.0f}s")
+        print(f"{cell.title:50} {MARK[cell.outcome]:8} {cell.seconds:5.0f}s")
     print(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['error']} error, "
           f"{counts['skipped']} skipped in {run.seconds:.0f}s ({run.accel})")
     print(f"report: {folder / 'index.html'}")

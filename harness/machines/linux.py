@@ -23,6 +23,8 @@ class LinuxSystemd:
     label = "linux-systemd"
     extension_dir = f"/var/lib/waagent/{LINUX_EXTENSION}-1.0.9"
     downloads_dir = f"/var/lib/waagent/{LINUX_EXTENSION}"
+    status_dir = f"{extension_dir}/status"
+    registry_file = f"{extension_dir}/config/applicationRegistry.active"
     agent_log = f"/var/log/azure/{LINUX_EXTENSION}/vmapp-agent.log"
 
     def __init__(self, python: str = "python3", agent_path: str = AGENT_PATH,
@@ -60,7 +62,7 @@ class LinuxSystemd:
 
     def poll(self, channel: Channel, seq: int) -> AgentPoll:
         parts = [self.boot_id_command(), self.busy_command(seq),
-                 f"cat {self.extension_dir}/mrseq", f"cat {self.extension_dir}/status/{seq}.status"]
+                 f"cat {self.extension_dir}/mrseq", f"cat {self.status_dir}/{seq}.status"]
         done = channel.run(f" ; echo {SEPARATOR}; ".join(f"{{ {p}; }} 2>/dev/null" for p in parts))
         fields = done.stdout.split(f"{SEPARATOR}\n".encode())
         if len(fields) != len(parts):
@@ -94,6 +96,10 @@ class LinuxSystemd:
         done = channel.run(f"date -u -s @{epoch:.3f} >/dev/null")
         if done.exit_code != 0:
             raise InfrastructureError(stage="set guest clock", detail=done.error_text.strip())
+
+    def checks_channel(self, channel: Channel) -> Channel:
+        """Checks run their commands through the guest's own shell."""
+        return channel
 
     def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
         names = " ".join(shlex.quote(p.lstrip("/")) for p in paths)

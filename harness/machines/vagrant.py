@@ -21,10 +21,12 @@ import libvirt
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
 from harness.images.build import BuiltImage, ensure_image
+from harness.images.launcher import build_launcher
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
 from harness.machines.linux import LinuxSystemd
 from harness.machines.ssh import SshChannel
+from harness.machines.winestandin import WineStandin
 from harness.netutil import free_port
 from harness.ports import GuestOS
 from harness.settings import REPO_ROOT, cache_dir
@@ -201,8 +203,11 @@ class VagrantProvider:
         ensure_box(built)
         folder.mkdir(parents=True, exist_ok=True)
         ready = ready_seconds or recipe.ssh_seconds
+        guest = WineStandin(build_launcher()) if recipe.guest == "wine-standin" \
+            else LinuxSystemd()
         machine = VagrantMachine(name=name, folder=folder, image=built, ssh_port=free_port(),
-                                 boot_seconds=recipe.boot_seconds, ready_seconds=ready)
+                                 boot_seconds=recipe.boot_seconds, ready_seconds=ready,
+                                 guest=guest)
         env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
                                  undefined=jinja2.StrictUndefined)
         text = env.from_string(TEMPLATE.read_text()).render(
