@@ -25,7 +25,7 @@ from pathlib import Path
 from harness import proc
 from harness.errors import GuestUnreachable, InfrastructureError
 from harness.images.launcher import build_launcher
-from harness.images.recipe import find_recipe
+from harness.images.recipe import find_recipe, unknown_image
 from harness.machines.linux import LinuxSystemd
 from harness.machines.winestandin import WineStandin
 from harness.ports import Channel, Exec
@@ -254,7 +254,7 @@ class LocalProvider:
 
     def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
                ) -> LocalMachine:
-        guest = LocalWineStandin(build_launcher()) \
-            if find_recipe(image).guest == "wine-standin" else LocalGuest()
+        standin = unknown_image(image) is None and find_recipe(image).guest == "wine-standin"
+        guest = LocalWineStandin(build_launcher()) if standin else LocalGuest()
         return LocalMachine(name=name, folder=folder, guest=guest,
                             ready_seconds=ready_seconds or 30)
