@@ -171,6 +171,7 @@ class Layout:
     Paths are written as the real extension's and mapped by :meth:`local`: with no root they are
     used as they are; under ``--root DIR`` the Linux path ``/x/y`` becomes ``DIR/x/y`` and the
     Windows path ``C:\\x\\y`` becomes ``DIR/C/x/y``, so the Windows layout can be tested on Linux.
+    With a wine prefix (the stand-in) ``C:\\x\\y`` is ``<prefix>/drive_c/x/y``, where wine has it.
     """
 
     def __init__(self, os_name: str, root: str | None = None, wine_prefix: str | None = None
