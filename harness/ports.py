@@ -71,6 +71,8 @@ class GuestOS(Protocol):
     label: str  # how reports name the guest kind, e.g. "linux-systemd"
     extension_dir: str
     downloads_dir: str
+    status_dir: str  # the extension's <seq>.status and <seq>.details.json
+    registry_file: str  # the agent's registry of installed apps
     agent_log: str
 
     def install_agent(self, channel: Channel, source: bytes) -> None: ...
@@ -100,6 +102,10 @@ class GuestOS(Protocol):
         """Ask the guest for a clean reboot (the call may lose its connection)."""
 
     def set_clock(self, channel: Channel, epoch: float) -> None: ...
+
+    def checks_channel(self, channel: Channel) -> Channel:
+        """The channel a scenario's checks run commands through (the guest's own shell, or
+        cmd.exe for a Windows guest)."""
 
     def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
         """A .tar.gz of ``paths`` without ``exclude`` (missing ones skipped)."""

@@ -22,7 +22,13 @@ from harness.errors import ConfigError, ConfigErrors, HarnessError
 from harness.report.junit import step_table
 from harness.report.results import CellResult, read_results, write_results
 from harness.runner.cell import run_cell
-from harness.runner.context import KEEP_CHOICES, RunContext, RunOptions, claim_run_folder
+from harness.runner.context import (
+    KEEP_CHOICES,
+    MACHINE_CHOICES,
+    RunContext,
+    RunOptions,
+    claim_run_folder,
+)
 from harness.runner.pool import MachinePool
 from harness.runner.run import new_run, open_run, worker_pool, write_reports
 from harness.scenario.load import load_scenario
@@ -43,6 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="retries of infrastructure errors, each in a fresh VM")
     group.addoption("--vmapp-fresh-vm", action="store_true", default=False,
                     help="boot a VM per cell instead of reverting one VM per image")
+    group.addoption("--vmapp-machines", choices=MACHINE_CHOICES, default="vagrant",
+                    help="vagrant: real VMs (default); local: the host's own system as an "
+                    "overlay, no VM (as root; see `vmapp run --machines`)")
     group.addoption("--vmapp-idempotence", action="store_true", default=False,
                     help="apply every goal state a second time: nothing may run again")
     parser.addini("vmapp_scenario_dirs", type="args", default=["scenarios"],
@@ -107,6 +116,8 @@ class ScenarioItem(pytest.Item):
         assert self.cell is not None
         if self.cell.outcome == "failed":
             raise ScenarioFailed(self.cell)
+        if self.cell.outcome == "skipped":  # "unsupported on stand-in: <reason>": never a pass
+            pytest.skip(self.cell.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
@@ -125,8 +136,8 @@ class CellProblem(Exception):
 
     def __str__(self) -> str:
         cell = self.cell
-        lines = [f"{cell.cell_id}: {cell.outcome}: {cell.message.splitlines()[0]}"
-                 if cell.message else f"{cell.cell_id}: {cell.outcome}", step_table(cell)]
+        lines = [f"{cell.title}: {cell.outcome}: {cell.message.splitlines()[0]}"
+                 if cell.message else f"{cell.title}: {cell.outcome}", step_table(cell)]
         lines += [f"retried after: {a.error}" for a in cell.retries]
         if cell.kept:
             lines.append(f"VM kept: {cell.login}")
@@ -184,7 +195,8 @@ class HarnessSession:
                              accel=self.config.getoption("vmapp_accel"),
                              retries=self.config.getoption("vmapp_retries"),
                              fresh_vm=self.config.getoption("vmapp_fresh_vm"),
-                             idempotence=self.config.getoption("vmapp_idempotence"))
+                             idempotence=self.config.getoption("vmapp_idempotence"),
+                             machines=self.config.getoption("vmapp_machines"))
         self.report_dir.mkdir(parents=True, exist_ok=True)
         vm_root = self.run_folder / self.worker if self.worker else None
         self.ctx = self.stack.enter_context(

@@ -179,25 +179,25 @@ class AgentClient:
         (dest / "guest-files.tar.gz").write_bytes(redact_tar_gz(archive))
         log = self.channel.run(f"cat {guest.agent_log}")
         (dest / "agent.log").write_bytes(redact_bytes(log.stdout))
-        return status_files(dest / "guest-files.tar.gz", dest / "status", guest.extension_dir)
+        return status_files(dest / "guest-files.tar.gz", dest / "status", guest.status_dir,
+                            guest.registry_file)
 
-def status_files(archive: Path, dest: Path, extension_dir: str) -> list[str]:
+def status_files(archive: Path, dest: Path, status_dir: str, registry_file: str) -> list[str]:
     """The extension's status files, the agent's per-command details and the app registry out of
     the collected archive, so the report shows them without unpacking it; their paths relative
     to ``dest``'s parent."""
-    root = extension_dir.lstrip("/") + "/"
+    root = status_dir.lstrip("/") + "/"
     names = []
     try:
         with tarfile.open(archive) as tar:
             for member in tar.getmembers():
                 inside = member.name.removeprefix(root)
-                wanted = (inside.startswith("status/") and inside.count("/") == 1) \
-                    or inside == "config/applicationRegistry.active"
-                source = tar.extractfile(member) if member.isfile() and wanted \
-                    and member.name.startswith(root) else None
+                wanted = (member.name.startswith(root) and "/" not in inside) \
+                    or member.name == registry_file.lstrip("/")
+                source = tar.extractfile(member) if member.isfile() and wanted else None
                 if source is not None:
                     dest.mkdir(parents=True, exist_ok=True)
-                    name = inside.rsplit("/", 1)[-1]
+                    name = member.name.rsplit("/", 1)[-1]
                     (dest / name).write_bytes(source.read())
                     names.append(f"{dest.name}/{name}")
     except (tarfile.TarError, OSError, EOFError):

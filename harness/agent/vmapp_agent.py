@@ -8,7 +8,8 @@ extension keeps them, so the same checks read both.  Where the seeds are silent 
 documented reading; docs/agent.md lists each one.  Standard library only, Python 3.8+, because it
 runs on whatever Python the guest image has.
 
-    vmapp_agent.py [--root DIR] [--os linux|windows] [--boot-id-file PATH] [--lock-wait S] CMD
+    vmapp_agent.py [--root DIR] [--os linux|windows] [--wine-standin CONFIG.json]
+                   [--boot-id-file PATH] [--lock-wait S] CMD
       apply GOALSTATE.json   converge to the goal state, print its final status
       resume                 finish a goal state a reboot interrupted (run at boot)
       status [--seq N]       print the newest (or Nth) status file
@@ -19,6 +20,11 @@ steps by comparing it with the registry of installed apps (removals first, then 
 ascending order, then unordered apps); run them, journalling before and after every command so a
 reboot loses nothing; after each step update the registry, ``status/<seq>.status`` and
 ``status/<seq>.details.json``.
+
+``--wine-standin CONFIG.json`` (with ``--os windows``, on Linux): the wine stand-in.  The Windows
+layout lives in the wine prefix's ``drive_c``, every command runs through the launcher under
+wine (:class:`WineExecutor`), and the stand-in's refusal rules, which the harness writes into
+the config, are applied before a command runs (docs/windows.md).
 """
 
 from __future__ import annotations
@@ -165,12 +171,15 @@ class Layout:
     Paths are written as the real extension's and mapped by :meth:`local`: with no root they are
     used as they are; under ``--root DIR`` the Linux path ``/x/y`` becomes ``DIR/x/y`` and the
     Windows path ``C:\\x\\y`` becomes ``DIR/C/x/y``, so the Windows layout can be tested on Linux.
+    With a wine prefix (the stand-in) ``C:\\x\\y`` is ``<prefix>/drive_c/x/y``, where wine has it.
     """
 
-    def __init__(self, os_name: str, root: str | None = None) -> None:
+    def __init__(self, os_name: str, root: str | None = None, wine_prefix: str | None = None
+                 ) -> None:
         self.os = os_name
         self.is_windows = os_name == "windows"
         self.root = None if root in (None, "", "/") else root
+        self.wine_prefix = wine_prefix  # Windows paths map into this prefix's drive_c
         if self.is_windows:
             ext = "C:\\Packages\\Plugins\\" + WINDOWS_EXTENSION + "\\" + EXTENSION_VERSION
             self.extension_dir = self.local(ext)
@@ -197,15 +206,29 @@ class Layout:
         """True when the agent works on the machine's own root (not a test folder)."""
         return self.root is None
 
+    @property
+    def linux_host(self) -> bool:
+        """True when the machine under the agent is Linux (a Linux guest or the wine stand-in):
+        systemd resumes it at boot and says when it is stopping."""
+        return not self.is_windows or self.wine_prefix is not None
+
     def local(self, guest_path: str) -> Path:
         if self.is_windows:
+            win = PureWindowsPath(guest_path)
+            if self.wine_prefix is not None:
+                return Path(self.wine_prefix, "drive_" + win.drive.rstrip(":").lower(),
+                            *win.parts[1:])
             if self.root is None and sys.platform == "win32":
                 return Path(guest_path)
-            win = PureWindowsPath(guest_path)
             return Path(self.root or "/", win.drive.rstrip(":"), *win.parts[1:])
         if self.root is None:
             return Path(guest_path)
         return Path(self.root, *PurePosixPath(guest_path).parts[1:])
+
+    def windows_path(self, local: Path) -> str:
+        """The wine prefix's Windows name of a file in it (``<prefix>/drive_c/x`` is ``C:\\x``)."""
+        drive, *rest = local.relative_to(str(self.wine_prefix)).parts
+        return str(PureWindowsPath(drive.replace("drive_", "").upper() + ":\\", *rest))
 
     def app_dir(self, app: str) -> Path:
         return self.downloads_dir / app
@@ -528,16 +551,18 @@ def _fetch(url: str, dest: Path) -> int:
 
 
 class ExecResult:
-    """How a command ended: an exit code, a timeout (process group killed), a start failure, or
-    a shutdown that began while it ran (``interrupted``: the agent stops waiting so the shutdown
-    is not held up; the journal already says the command was in flight)."""
+    """How a command ended: an exit code, a timeout (process group killed), a start failure, a
+    shutdown that began while it ran (``interrupted``: the agent stops waiting so the shutdown
+    is not held up; the journal already says the command was in flight), or a refusal to run it
+    at all (``unsupported``: "unsupported on stand-in: <reasons>", the wine stand-in only)."""
 
     def __init__(self, exit_code: int | None, timed_out: bool = False, error: str = "",
-                 interrupted: bool = False) -> None:
+                 interrupted: bool = False, unsupported: str = "") -> None:
         self.exit_code = exit_code
         self.timed_out = timed_out
         self.error = error
         self.interrupted = interrupted
+        self.unsupported = unsupported
 
 
 def wait_or_stop(proc: subprocess.Popen[bytes], timeout: float) -> ExecResult | None:
@@ -560,8 +585,8 @@ def wait_or_stop(proc: subprocess.Popen[bytes], timeout: float) -> ExecResult | 
 
 class Executor(Protocol):
     """Runs one command string in ``cwd`` with output to two files; never raises for the
-    command's own failure.  ShExecutor and CmdExecutor implement it; a wine-hosted Windows
-    stand-in would be a third.
+    command's own failure.  ShExecutor (Linux), CmdExecutor (Windows) and WineExecutor (the
+    wine stand-in) implement it.
 
     ``started`` is the command's "started" marker: it must exist, durably, before the command
     itself begins and never when it did not, so that after a power cut the agent can tell a
@@ -652,12 +677,102 @@ class CmdExecutor:
             return ended
 
 
+PE_HEAD_BYTES = 64 * 1024  # enough of a file to find its PE header
+
+
+def pe_machine(data: bytes) -> int | None:
+    """The COFF machine field of a PE file (0x8664 x64, 0x14c x86), None when not a PE."""
+    if len(data) < 0x40 or data[:2] != b"MZ":
+        return None
+    offset = int.from_bytes(data[0x3C:0x40], "little")
+    if len(data) < offset + 6 or data[offset:offset + 4] != b"PE\0\0":
+        return None
+    return int.from_bytes(data[offset + 4:offset + 6], "little")
+
+
+def standin_refusal(rules: dict[str, Any], command: str, files: list[bytes]) -> str | None:
+    """"unsupported on stand-in: <reasons>" for a command that wine cannot run faithfully, or
+    whose folder holds a program of a kind it cannot run (``files``: the first bytes of each);
+    None when it can.  The rules are the harness's (harness/machines/standin.py), handed over
+    in the stand-in's config so that they have one home."""
+    reasons = [reason for pattern, reason in rules["commands"]
+               if re.search(pattern, command, re.IGNORECASE)]
+    for head in files:
+        machine = pe_machine(head)
+        if machine is not None and machine != rules["supportedMachine"]:
+            kind = rules["machines"].get(str(machine), f"machine 0x{machine:04x}")
+            reasons.append(rules["machineReason"].format(kind=kind))
+    return rules["prefix"] + "; ".join(dict.fromkeys(reasons)) if reasons else None
+
+
+class WineExecutor:
+    """The wine stand-in: ``wine vmapp-launch.exe`` runs ``cmd.exe /c CMD`` exactly as written.
+
+    The launcher (images/windows/vmapp-launch.c) reads the command from a file (wine would turn
+    ``"`` into ``\\"`` in an argument), writes its output to files (wine's background services
+    keep pipes open) and the full 32-bit exit code to a side file (wine passes exit codes on
+    modulo 256: 3010 would arrive as 194).  Every path it is given is the prefix's Windows name
+    for it.  What the stand-in cannot run faithfully is refused before anything runs.
+    """
+
+    def __init__(self, config: dict[str, Any], layout: Layout) -> None:
+        self.layout = layout
+        self.launcher = config["launcher"]
+        self.rules = config["refusal"]
+        self.env = dict(os.environ, **config["env"], WINEPREFIX=config["prefix"])
+
+    def refusal(self, command: str, cwd: Path) -> str | None:
+        heads = []
+        for path in sorted(cwd.iterdir()) if cwd.is_dir() else []:
+            if path.is_file():
+                with open(path, "rb") as fh:
+                    heads.append(fh.read(PE_HEAD_BYTES))
+        return standin_refusal(self.rules, command, heads)
+
+    def run(self, command: str, cwd: Path, stdout: Path, stderr: Path, timeout: float,
+            started: Path) -> ExecResult:
+        refused = self.refusal(command, cwd)
+        if refused:
+            return ExecResult(None, unsupported=refused)
+        files = {name: stdout.with_suffix(suffix) for name, suffix in (
+            ("command", ".command"), ("exit", ".exitcode"), ("wine", ".wine.log"))}
+        write_text_atomic(files["command"], command)
+        files["exit"].unlink(missing_ok=True)
+        argv = ["wine", self.launcher] + [self.layout.windows_path(path) for path in (
+            files["command"], stdout, stderr, files["exit"])]
+        with open(files["wine"], "wb") as log:
+            try:
+                proc = subprocess.Popen(argv, cwd=str(cwd), stdout=log, stderr=log,
+                                        stdin=subprocess.DEVNULL, env=self.env,
+                                        start_new_session=True)
+            except OSError as exc:
+                return ExecResult(None, error=f"could not start wine: {exc}")
+            with contextlib.suppress(OSError):  # as CmdExecutor: marked right after the start
+                write_text_atomic(started, "started", durable=True)
+            ended = wait_or_stop(proc, timeout)
+            if ended is None:
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                return ExecResult(proc.wait(), timed_out=True)
+        if ended.interrupted:
+            return ended
+        try:
+            return ExecResult(int(files["exit"].read_text(encoding="ascii")))
+        except (OSError, ValueError):
+            said = tail_text(str(files["wine"])).strip()
+            return ExecResult(None, error=f"the launcher wrote no exit code (wine exited "
+                                          f"{ended.exit_code}): {said}")
+
+
 def make_executor(options: dict[str, Any], os_name: str) -> Executor:
     return CmdExecutor() if os_name == "windows" else ShExecutor(options["interpreter"])
 
 
 def command_failure(command: str, result: ExecResult, timeout: float) -> str | None:
-    """The real extension's failure text for a command, or None when it succeeded."""
+    """The real extension's failure text for a command, or None when it succeeded (a command
+    the stand-in refused fails with the refusal alone: it never ran)."""
+    if result.unsupported:
+        return result.unsupported
     prefix = f"Error executing command '{command}': "
     if result.error:
         return prefix + result.error
@@ -767,7 +882,7 @@ def system_stopping(layout: Layout) -> bool:
     """
     if _Stop.requested:
         return True
-    if layout.is_real and not layout.is_windows and Path("/run/systemd/system").is_dir():
+    if layout.is_real and layout.linux_host and Path("/run/systemd/system").is_dir():
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             done = subprocess.run(["systemctl", "is-system-running"], capture_output=True,
                                   text=True, timeout=10, check=False)
@@ -833,7 +948,7 @@ def new_op(operation: str | None, version: str, folder: str | None, command: str
             "timedOut": False, "attempts": 0, "bootId": None, "finishedBootId": None,
             "startedUTC": None, "finishedUTC": None, "interruptedByReboot": False,
             "rerun": False, "endedInReboot": False, "stdoutPath": None, "stderrPath": None,
-            "appStdoutPath": app_stdout, "appStderrPath": app_stderr}
+            "appStdoutPath": app_stdout, "appStderrPath": app_stderr, "unsupported": False}
 
 
 def started_marker(op: dict[str, Any]) -> Path:
@@ -1187,7 +1302,7 @@ class Agent:
         failure = command_failure(op["command"], result, timeout)
         op.update(state="done", outcome="FAILED" if failure else "SUCCESS", message=failure or "",
                   exitCode=result.exit_code, timedOut=result.timed_out, finishedUTC=utc_now(),
-                  finishedBootId=self.boot_id)
+                  finishedBootId=self.boot_id, unsupported=bool(result.unsupported))
         self._persist()
 
     def _keep_output(self, op: dict[str, Any]) -> None:
@@ -1360,7 +1475,7 @@ def resume_task_argv(python: str, script: Path) -> list[str]:
             "/rl", "HIGHEST", "/f", "/tr", action]
 
 
-def resume_unit_text(python: str, script: Path) -> str:
+def resume_unit_text(python: str, script: Path, args: str = "--os linux") -> str:
     """The systemd unit that runs ``resume`` at boot.
 
     Type=simple so boot does not wait for long installs; KillMode=process so daemons an install
@@ -1370,11 +1485,11 @@ def resume_unit_text(python: str, script: Path) -> str:
             "Description=Finish an interrupted VM application goal state (vmapp-harness agent)\n"
             "Wants=network-online.target\nAfter=network-online.target\n\n"
             "[Service]\nType=simple\nKillMode=process\n"
-            f"ExecStart={python} {script} --os linux resume\n\n"
+            f"ExecStart={python} {script} {args} resume\n\n"
             "[Install]\nWantedBy=multi-user.target\n")
 
 
-def ensure_resume_at_boot(layout: Layout, log: Log) -> None:
+def ensure_resume_at_boot(layout: Layout, log: Log, args: str = "--os linux") -> None:
     """Make the OS run ``resume`` at every boot (only on a real root; cheap once done).
 
     The agent first copies itself into the extension folder: the pushed copy may be in /tmp,
@@ -1392,13 +1507,13 @@ def ensure_resume_at_boot(layout: Layout, log: Log) -> None:
             subprocess.run(resume_task_argv(sys.executable, script), capture_output=True,
                            timeout=120, check=True)
             log(f"installed the scheduled task {RESUME_TASK}")
-        elif not layout.is_windows and Path("/run/systemd/system").is_dir():
+        elif layout.linux_host and Path("/run/systemd/system").is_dir():
             unit = Path("/etc/systemd/system") / RESUME_UNIT
-            text = resume_unit_text(sys.executable, script)
+            text = resume_unit_text(sys.executable, script, args)
             if not unit.exists() or unit.read_text(encoding="utf-8") != text:
                 write_text_atomic(unit, text, durable=True)
-                for args in (["daemon-reload"], ["enable", RESUME_UNIT]):
-                    subprocess.run(["systemctl", *args], capture_output=True, timeout=120,
+                for verb in (["daemon-reload"], ["enable", RESUME_UNIT]):
+                    subprocess.run(["systemctl", *verb], capture_output=True, timeout=120,
                                    check=True)
                 log(f"installed and enabled {unit}")
     except (OSError, subprocess.SubprocessError) as exc:
@@ -1425,6 +1540,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", default=None, help="map every absolute path under DIR (tests)")
     parser.add_argument("--os", choices=("linux", "windows"),
                         default="windows" if sys.platform == "win32" else "linux")
+    parser.add_argument("--wine-standin", default=None, metavar="CONFIG",
+                        help="the wine stand-in's JSON config (prefix, launcher, env, refusals)")
     parser.add_argument("--boot-id-file", default=None,
                         help="file holding the boot id (default: the OS's own boot id)")
     parser.add_argument("--lock-wait", type=_seconds, default=600.0,
@@ -1438,7 +1555,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _converge(args: argparse.Namespace, layout: Layout, log: Log) -> int:
+def load_standin(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The wine stand-in's config (``--wine-standin``), or None on a real machine."""
+    if args.wine_standin is None:
+        return None
+    if args.os != "windows":
+        raise AgentError("--wine-standin is the Windows stand-in: it needs --os windows")
+    try:
+        config = read_json(Path(args.wine_standin))
+    except (OSError, ValueError) as exc:
+        raise AgentError(f"cannot read the wine stand-in config {args.wine_standin}: {exc}"
+                         ) from exc
+    keys = ["prefix", "launcher", "env", "refusal"]
+    missing = [key for key in keys if key not in config] if isinstance(config, dict) else keys
+    if missing:
+        raise AgentError(f"the wine stand-in config {args.wine_standin} lacks "
+                         f"{', '.join(missing)}")
+    return dict(config)
+
+
+def _converge(args: argparse.Namespace, layout: Layout, log: Log,
+              standin: dict[str, Any] | None) -> int:
     goal = load_goal_state(args.goal_state, args.os) if args.command == "apply" else None
     signal.signal(signal.SIGTERM, lambda *_: setattr(_Stop, "requested", True))
     if hasattr(signal, "SIGHUP"):  # a dropped SSH session must not kill a running apply
@@ -1448,9 +1585,11 @@ def _converge(args: argparse.Namespace, layout: Layout, log: Log) -> int:
     lock.acquire(args.lock_wait, f"pid {os.getpid()}, {args.command}, boot {boot_id}, "
                                  f"since {utc_now()}", log)
     try:
-        agent = Agent(layout, boot_id, log)
+        agent = Agent(layout, boot_id, log,
+                      executor=WineExecutor(standin, layout) if standin else None)
         if goal is not None:
-            ensure_resume_at_boot(layout, log)
+            ensure_resume_at_boot(layout, log, f"--os {args.os}" + (
+                f" --wine-standin {args.wine_standin}" if standin else ""))
             agent.apply(goal)
         elif not agent.resume():
             return EXIT_OK
@@ -1471,7 +1610,12 @@ def _error(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    layout = Layout(args.os, args.root)
+    try:
+        standin = load_standin(args)
+    except AgentError as exc:
+        _error(f"error: {exc}")
+        return EXIT_ERROR
+    layout = Layout(args.os, args.root, standin["prefix"] if standin else None)
     log = Log(layout.log_file)
     try:
         if args.command == "capabilities":
@@ -1480,7 +1624,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             sys.stdout.write(read_status(layout, args.seq))
             return EXIT_OK
-        return _converge(args, layout, log)
+        return _converge(args, layout, log, standin)
     except AgentError as exc:
         log(f"ERROR: {exc}")
         _error(f"error: {exc}")

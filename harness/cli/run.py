@@ -14,6 +14,7 @@ from harness.errors import ConfigError
 from harness.report.results import CellResult
 from harness.runner.context import (
     KEEP_CHOICES,
+    MACHINE_CHOICES,
     RunOptions,
     auto_workers,
     new_run_id,
@@ -23,7 +24,6 @@ from harness.runner.run import run_matrix
 from harness.runner.selection import durations
 from harness.settings import reports_dir
 
-MACHINES = ("vagrant", "local")
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 EXIT_CODES = """\
 exit status:
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
                    help="cells at once, each worker with VMs of its own (default: from cores "
                         f"and memory, here {auto_workers()})")
-    p.add_argument("--machines", choices=MACHINES, default="vagrant",
+    p.add_argument("--machines", choices=MACHINE_CHOICES, default="vagrant",
                    help="vagrant: real VMs (default); local: the host's own system as an overlay "
                         "in private namespaces, no VM (a quick dry run of scenarios that need no "
                         "systemd services and do not reboot; root only)")
@@ -107,7 +107,7 @@ def _say(message: str, cell: CellResult | None) -> None:
         print(f"  .. {message}", flush=True)
         return
     retried = f" after {len(cell.retries)} retry" if cell.retries else ""
-    print(f"  {MARK[cell.outcome]:5} {cell.cell_id} ({cell.seconds:.0f}s{retried})", flush=True)
+    print(f"  {MARK[cell.outcome]:5} {cell.title} ({cell.seconds:.0f}s{retried})", flush=True)
     if cell.outcome != "passed":
         for line in cell.message.splitlines()[:12]:
             print(f"        {line}", flush=True)
@@ -144,7 +144,7 @@ def handle(args: argparse.Namespace) -> int:
     print()
     print(f"{'cell':50} {'outcome':8} {'time':>6}")
     for cell in run.cells:
-        print(f"{cell.cell_id:50} {MARK[cell.outcome]:8} {cell.seconds:5.0f}s")
+        print(f"{cell.title:50} {MARK[cell.outcome]:8} {cell.seconds:5.0f}s")
     print(f"\n{counts['passed']} passed, {counts['failed']} failed, {counts['error']} error, "
           f"{counts['skipped']} skipped in {run.seconds:.0f}s ({run.accel})")
     print(f"report: {folder / 'index.html'}")

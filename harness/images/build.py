@@ -152,10 +152,11 @@ def _build(recipe: Recipe, log: Path | None) -> BuiltImage:
           "debootstrap", log)
     _step(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"vmapp-{recipe.name}",
            "-f", str(box / "ssh_key")], "ssh key", log)
-    shutil.copy(recipe.configure, root / "tmp" / "configure.sh")
     pubkey = (box / "ssh_key.pub").read_text().strip()
-    _step(["chroot", str(root), "/usr/bin/env", f"VMAPP_PUBKEY={pubkey}", "/bin/sh",
-           "/tmp/configure.sh"], "configure", log)
+    for script in recipe.scripts:
+        shutil.copy(script, root / "tmp" / "configure.sh")
+        _step(["chroot", str(root), "/usr/bin/env", f"VMAPP_PUBKEY={pubkey}", "/bin/sh",
+               "/tmp/configure.sh"], f"configure ({script.name})", log)
     kernels = sorted((root / "boot").glob("vmlinuz-*"))
     initrds = sorted((root / "boot").glob("initrd.img-*"))
     if not kernels or not initrds:

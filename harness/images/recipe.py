@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ from harness.yamldoc import load_file
 
 RECIPES_DIR = REPO_ROOT / "images"
 BUILDER_VERSION = "1"
+# How the agent runs in a guest of the image: the Linux extension under systemd, or the Windows
+# extension in a wine prefix (harness/machines/winestandin.py).
+GUESTS = ("linux-systemd", "wine-standin")
 
 SCHEMA = {
     "name": Field(str, required=True),
@@ -21,6 +25,9 @@ SCHEMA = {
     "mirror": Field(str, required=True),
     "packages": Field(list, required=True, items=Field(str)),
     "configure": Field(str, required=True),
+    "configure_after": Field(list, items=Field(str)),
+    "guest": Field(str, choices=GUESTS),
+    "label": Field(str),
     "disk_gib": Field(int, minimum=2, maximum=64),
     "readiness": Field(dict, keys={
         "boot_seconds": Field(int, minimum=10),
@@ -37,6 +44,9 @@ class Recipe:
     mirror: str
     packages: tuple[str, ...]
     configure: Path
+    configure_after: tuple[Path, ...]  # more scripts, run in the image after ``configure``
+    guest: str  # one of GUESTS
+    label: str  # shown beside the image's name wherever reports name it ("wine stand-in")
     disk_gib: int
     boot_seconds: int
     ssh_seconds: int
@@ -47,8 +57,14 @@ class Recipe:
         """Changes whenever anything that goes into the image changes."""
         digest = hashlib.sha256(BUILDER_VERSION.encode())
         digest.update(self.source.read_bytes())
-        digest.update(self.configure.read_bytes())
+        for script in self.scripts:
+            digest.update(script.read_bytes())
         return digest.hexdigest()[:12]
+
+    @property
+    def scripts(self) -> tuple[Path, ...]:
+        """The configure scripts, in the order they run."""
+        return (self.configure, *self.configure_after)
 
 
 def load_recipe(path: Path) -> Recipe:
@@ -60,13 +76,20 @@ def load_recipe(path: Path) -> Recipe:
     data = doc.data
     if data["name"] != path.stem:
         raise doc.error(("name",), f"must match the file name {path.stem!r}")
-    configure = (path.parent / data["configure"]).resolve()
-    if not configure.is_file():
-        raise doc.error(("configure",), f"no such script: {configure}")
+    scripts = []
+    for where, name in [(("configure",), data["configure"]), *(
+            (("configure_after", index), name)
+            for index, name in enumerate(data.get("configure_after", [])))]:
+        script = (path.parent / name).resolve()
+        if not script.is_file():
+            raise doc.error(where, f"no such script: {script}")
+        scripts.append(script)
     readiness = data.get("readiness", {})
     return Recipe(
         name=data["name"], description=data.get("description", ""), suite=data["suite"],
-        mirror=data["mirror"], packages=tuple(data["packages"]), configure=configure,
+        mirror=data["mirror"], packages=tuple(data["packages"]), configure=scripts[0],
+        configure_after=tuple(scripts[1:]), guest=data.get("guest", GUESTS[0]),
+        label=data.get("label", ""),
         disk_gib=data.get("disk_gib", 4), boot_seconds=readiness.get("boot_seconds", 240),
         ssh_seconds=readiness.get("ssh_seconds", 240), source=path,
     )
@@ -83,6 +106,20 @@ def unknown_image(name: str, directory: Path = RECIPES_DIR) -> str | None:
         return None
     return (f"no image recipe named {name!r}{suggest(name, known)} "
             f"(known: {', '.join(known) or 'none'})")
+
+
+@functools.cache
+def image_title(name: str) -> str:
+    """How reports, logs and JUnit names show an image: its name, and its recipe's label if it
+    has one ("windows-wine (wine stand-in)"), so that no result of a stand-in passes for one
+    of the real thing.  An image without a recipe here (a merged report from elsewhere) is
+    shown by name."""
+    path = RECIPES_DIR / f"{name}.yaml"
+    try:
+        label = load_recipe(path).label if path.is_file() else ""
+    except (ConfigError, ConfigErrors):  # a broken recipe is reported where it is used
+        label = ""
+    return f"{name} ({label})" if label else name
 
 
 def find_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:

@@ -27,6 +27,8 @@ class LinuxSystemd:
     label = "linux-systemd"
     extension_dir = f"/var/lib/waagent/{LINUX_EXTENSION}-1.0.9"
     downloads_dir = f"/var/lib/waagent/{LINUX_EXTENSION}"
+    status_dir = f"{extension_dir}/status"
+    registry_file = f"{extension_dir}/config/applicationRegistry.active"
     agent_log = f"/var/log/azure/{LINUX_EXTENSION}/vmapp-agent.log"
 
     def __init__(self, python: str = "python3", agent_path: str = AGENT_PATH,
@@ -77,7 +79,7 @@ class LinuxSystemd:
         return "cat /proc/sys/kernel/random/boot_id"
 
     def poll(self, channel: Channel, seq: int) -> AgentPoll:
-        status = f"{self.extension_dir}/status/{seq}"
+        status = f"{self.status_dir}/{seq}"
         parts = [self.boot_id_command(), self.busy_command(seq),
                  f"cat {self.extension_dir}/mrseq", f"cat {status}.status",
                  f"cat {status}.details.json"]
@@ -114,6 +116,10 @@ class LinuxSystemd:
         done = channel.run(f"date -u -s @{epoch:.3f} >/dev/null")
         if done.exit_code != 0:
             raise InfrastructureError(stage="set guest clock", detail=done.error_text.strip())
+
+    def checks_channel(self, channel: Channel) -> Channel:
+        """Checks run their commands through the guest's own shell."""
+        return channel
 
     def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
         names = " ".join(shlex.quote(p.lstrip("/")) for p in paths)

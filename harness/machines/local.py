@@ -24,7 +24,10 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import GuestUnreachable, InfrastructureError
+from harness.images.launcher import build_launcher
+from harness.images.recipe import find_recipe, unknown_image
 from harness.machines.linux import LinuxSystemd
+from harness.machines.winestandin import WineStandin
 from harness.ports import Channel, Exec
 from harness.waiting import wait_until
 
@@ -116,6 +119,12 @@ class LocalGuest(LinuxSystemd):
 
     def set_clock(self, channel: Channel, epoch: float) -> None:
         """The host's clock is the machine's."""
+
+
+class LocalWineStandin(WineStandin, LocalGuest):
+    """The wine stand-in on a local machine: the host's wine, the prefix in the overlay."""
+
+    label = "wine stand-in (local overlay)"
 
 
 def detached(command: str, marker: str) -> str:
@@ -247,11 +256,15 @@ class LocalMachine:
 
 @dataclass
 class LocalProvider:
-    """Local machines under ``root``, whatever image is asked for (they run the host's OS)."""
+    """Local machines under ``root``: they run the host's OS whatever image is asked for, with
+    the agent the image's recipe says (Linux, or the wine stand-in with the host's wine)."""
 
     root: Path
     kind: str = "local-overlay"
 
     def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
                ) -> LocalMachine:
-        return LocalMachine(name=name, folder=folder, ready_seconds=ready_seconds or 30)
+        standin = unknown_image(image) is None and find_recipe(image).guest == "wine-standin"
+        guest = LocalWineStandin(build_launcher()) if standin else LocalGuest()
+        return LocalMachine(name=name, folder=folder, guest=guest,
+                            ready_seconds=ready_seconds or 30)

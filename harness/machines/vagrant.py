@@ -21,10 +21,12 @@ import libvirt
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
 from harness.images.build import BuiltImage, ensure_image
+from harness.images.launcher import build_launcher
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd, warm
 from harness.machines.linux import LinuxSystemd
 from harness.machines.ssh import SshChannel
+from harness.machines.winestandin import WineStandin
 from harness.netutil import free_port
 from harness.ports import GuestOS
 from harness.settings import REPO_ROOT, cache_dir
@@ -236,9 +238,11 @@ class VagrantProvider:
         template = TEMPLATE.read_text()
         shape = warm.Shape(image=image, image_key=built.key, driver=self.driver, cpus=self.cpus,
                            memory_mib=self.memory_mib, template=template)
+        guest = WineStandin(build_launcher()) if recipe.guest == "wine-standin" \
+            else LinuxSystemd()
         machine = VagrantMachine(name=name, folder=folder, image=built, ssh_port=free_port(),
                                  boot_seconds=recipe.boot_seconds, ready_seconds=ready,
-                                 shape=shape, run_id=self.run_id)
+                                 shape=shape, run_id=self.run_id, guest=guest)
         env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
                                  undefined=jinja2.StrictUndefined)
         text = env.from_string(template).render(

@@ -28,6 +28,7 @@ from harness.ports import Exec
 LAUNCHER_DIR = PureWindowsPath("C:/vmapp")
 RUNS_DIR = LAUNCHER_DIR / "runs"
 BOOT_SECONDS = 300
+WINE_ENV = {"WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml="}  # no Mono/Gecko prompts
 
 
 class WineChannel:
@@ -38,8 +39,7 @@ class WineChannel:
         self.prefix = prefix
         self.vm = vm
         self._log = prefix.parent / f"{prefix.name}.wine.log"
-        self._env = {"WINEPREFIX": str(prefix), "WINEDEBUG": "-all",
-                     "WINEDLLOVERRIDES": "mscoree,mshtml="}  # no Mono/Gecko prompts
+        self._env = {"WINEPREFIX": str(prefix), **WINE_ENV}
         self._wine("wineboot", "--init", stage="wine prefix init", timeout=BOOT_SECONDS)
         # wineboot returns before the services it started are done; wait for all of them
         self._wine("wineserver", "-w", stage="wine prefix init", timeout=BOOT_SECONDS)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.images.recipe import image_title
 from harness.report.results import RunResult, latest_cells
 from harness.scenario.model import Scenario
 
@@ -83,7 +84,7 @@ def coverage_table(scenarios: Sequence[Scenario], runs: Sequence[RunResult] = ()
     images = image_columns(scenarios)
     latest = latest_cells(runs)
     rows = sorted(scenarios, key=lambda s: (GROUPS.index(group(s)), s.name))
-    lines = ["| " + " | ".join(["Seed rule", "Scenario", *images]) + " |",
+    lines = ["| " + " | ".join(["Seed rule", "Scenario", *map(image_title, images)]) + " |",
              "|" + "---|" * (2 + len(images))]
     shown: dict[str, RunResult] = {}
     for scenario in rows:

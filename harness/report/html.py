@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jinja2
 
+from harness.images.recipe import image_title
 from harness.redact import write_redacted
 from harness.report.results import STAGES, CellResult, RunResult
 
@@ -21,4 +22,5 @@ def write_html(run: RunResult, path: Path) -> Path:
     descriptions = {c.scenario: c.description for c in run.cells}
     return write_redacted(path, env.get_template("report.html.j2").render(
         run=run, scenarios=scenarios, images=images, grid=grid, counts=run.counts(),
+        titles={image: image_title(image) for image in images},
         descriptions=descriptions, folder=path.parent, stages=STAGES))

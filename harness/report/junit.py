@@ -97,7 +97,7 @@ def write_junit(run: RunResult, path: Path) -> Path:
                         ("accel_reason", run.accel_reason), ("interrupted", str(run.interrupted))):
         ET.SubElement(props, "property", name=name, value=value)
     for cell in run.cells:
-        case = ET.SubElement(suite, "testcase", classname=classname(cell), name=cell.cell_id,
+        case = ET.SubElement(suite, "testcase", classname=classname(cell), name=cell.title,
                              time=f"{cell.seconds:.1f}")
         table = step_table(cell)
         if cell.outcome == "failed":

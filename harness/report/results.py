@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, ConfigErrors
+from harness.images.recipe import image_title
 from harness.redact import write_redacted
 from harness.report.results_schema import problems
 
@@ -93,6 +94,12 @@ class CellResult:
     @property
     def cell_id(self) -> str:
         return f"{self.scenario}[{self.image}]"
+
+    @property
+    def title(self) -> str:
+        """The cell as logs and JUnit show it: a stand-in image says so ("[windows-wine (wine
+        stand-in)]"); ``cell_id`` stays the key that commands take."""
+        return f"{self.scenario}[{image_title(self.image)}]"
 
 
 @dataclass

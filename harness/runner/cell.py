@@ -104,17 +104,25 @@ def _steps(live: LiveCell, result: CellResult) -> None:
             record.seconds = round(time.monotonic() - started, 1)
         live.ctx.say(f"step {index + 1}/{len(live.scenario.steps)} {step.title}: "
                      f"{'failed' if record.failures else record.outcome} ({record.seconds:.0f}s)")
+        if record.outcome == "skipped":  # "unsupported on stand-in: <reason>": never a pass
+            result.outcome, result.message = "skipped", record.detail
+            _skip_rest(live, result, index)
+            return
         if record.failures:
             record.outcome = "failed"
             result.outcome = "failed"
             where = f"{live.scenario.file}:{step.line}" if step.line else str(live.scenario.file)
             result.message = f"step {index + 1} ({where}) {step.title}: " + \
                 "; ".join(record.failures)
-            for skipped in live.scenario.steps[index + 1:]:
-                result.steps.append(StepRecord(index=len(result.steps), kind=skipped.kind,
-                                               title=skipped.title, line=skipped.line,
-                                               outcome="skipped"))
+            _skip_rest(live, result, index)
             return
+
+
+def _skip_rest(live: LiveCell, result: CellResult, index: int) -> None:
+    for skipped in live.scenario.steps[index + 1:]:
+        result.steps.append(StepRecord(index=len(result.steps), kind=skipped.kind,
+                                       title=skipped.title, line=skipped.line,
+                                       outcome="skipped"))
 
 
 def _collect(live: LiveCell, cell_dir: Path) -> None:

@@ -14,6 +14,7 @@ from harness.ports import Provider
 from harness.storage.blobs import BlobStore
 
 KEEP_CHOICES = ("never", "on-failure", "always")
+MACHINE_CHOICES = ("vagrant", "local")  # real VMs | the host's system in namespaces, no VM
 
 
 @dataclass(frozen=True)

@@ -89,12 +89,13 @@ class CellGallery:
         return self.service.latest_version(f"{self.gallery_id}/applications/{app}",
                                            self.scenario.vm_location)
 
-    def resolve(self, profile: Sequence[dict[str, Any]], previous: Sequence[dict[str, Any]]
-                ) -> list[ResolvedApplication]:
-        """All deploy-time rules; raises ServiceError with the service's message."""
+    def resolve(self, profile: Sequence[dict[str, Any]], previous: Sequence[dict[str, Any]],
+                os_name: str = "linux") -> list[ResolvedApplication]:
+        """All deploy-time rules for a VM of ``os_name`` (the guest OS's goal-state "os");
+        raises ServiceError with the service's message."""
         return self.service.resolve_profile(profile, region=self.scenario.vm_location,
-                                            subscription=SUBSCRIPTION, os_type="Linux",
-                                            previous=previous)
+                                            subscription=SUBSCRIPTION,
+                                            os_type=os_name.capitalize(), previous=previous)
 
 
 def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication],
@@ -120,8 +121,8 @@ def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication]
             "scriptBehaviorAfterReboot": package.script_behavior_after_reboot or "None",
             "tags": entry.tags or "",
         })
-    return {"sequenceNumber": seq, "os": os_name,
-            "options": {"interpreter": scenario.interpreter,
+    return {"sequenceNumber": seq, "os": os_name,  # Windows has one interpreter: cmd.exe
+            "options": {"interpreter": "cmd.exe" if os_name == "windows" else scenario.interpreter,
                         "configNaming": scenario.config_naming,
                         "commandTimeoutSeconds": scenario.command_timeout},
             "applications": apps}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.agent.client import AgentClient
+from harness.images.recipe import image_title
 from harness.ports import Channel, Machine
 from harness.report.results import CellResult
 from harness.runner.context import RunContext
@@ -50,7 +51,7 @@ class LiveCell:
     def checked_out(self) -> Lease:
         if self.lease is None:
             how = "reverting" if self.image in self.pool.idle else "booting"
-            self.ctx.say(f"{how} a {self.image} machine ({self.ctx.accel})")
+            self.ctx.say(f"{how} a {image_title(self.image)} machine ({self.ctx.accel})")
             lease = self.pool.acquire(
                 self.image, timer=lambda stage: timed(self.result, stage),
                 console=self.cell_dir / "console.log", label=self.ctx.slug(self.scenario.name),

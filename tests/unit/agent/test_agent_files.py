@@ -22,7 +22,7 @@ RECORD_KEYS = {
     "version", "folder", "command", "message", "exitCode", "timedOut", "attempts", "bootId",
     "finishedBootId", "startedUTC", "finishedUTC", "interruptedByReboot", "rerun",
     "endedInReboot", "stdoutPath", "stderrPath", "result", "appStdoutPath", "appStderrPath",
-    "stdout", "stderr"}
+    "stdout", "stderr", "unsupported"}
 
 
 def test_status_file_has_the_real_handler_status_shape(guest: Guest) -> None:

@@ -12,7 +12,13 @@ from typing import Any, ClassVar
 
 from agent_guest import Guest
 
-from harness.agent.vmapp_agent import CmdExecutor, ExecResult, Layout, command_failure
+from harness.agent.vmapp_agent import (
+    CmdExecutor,
+    ExecResult,
+    Layout,
+    command_failure,
+    resume_unit_text,
+)
 
 WIN_EXT = "Microsoft.CPlat.Core.VMApplicationManagerWindows"
 
@@ -111,3 +117,20 @@ def test_windows_agent_refuses_a_linux_goal_state(tmp_path: Path, blob_server: A
     goal["os"] = "linux"
     done = guest.apply(goal, expect_rc=2)
     assert "os: the goal state is for linux but this agent runs as windows" in done.stderr
+
+
+def test_the_wine_stand_in_layout_is_in_the_prefix_drive_c_and_maps_back(tmp_path: Path) -> None:
+    layout = Layout("windows", None, wine_prefix=str(tmp_path / "wine"))
+    ext = tmp_path / "wine" / "drive_c" / "Packages" / "Plugins" / WIN_EXT / "1.0.9"
+    assert layout.version_dir("myApp", "1.2.3") == ext / "Downloads" / "myApp" / "1.2.3"
+    assert layout.status_file(3) == ext / "Status" / "3.status"
+    assert layout.is_real and layout.linux_host and not Layout("windows").linux_host
+    assert layout.windows_path(ext / "outputs" / "1" / "a.stdout") == (
+        f"C:\\Packages\\Plugins\\{WIN_EXT}\\1.0.9\\outputs\\1\\a.stdout")
+
+
+def test_the_stand_ins_resume_unit_runs_the_windows_side() -> None:
+    text = resume_unit_text("/usr/bin/python3", Path("/x/vmapp_agent.py"),
+                            "--os windows --wine-standin /usr/local/lib/vmapp/wine-standin.json")
+    assert ("ExecStart=/usr/bin/python3 /x/vmapp_agent.py --os windows --wine-standin "
+            "/usr/local/lib/vmapp/wine-standin.json resume\n") in text

@@ -10,6 +10,7 @@ from harness.agent.client import status_files
 from harness.machines.linux import LinuxSystemd
 
 EXTENSION_DIR = LinuxSystemd.extension_dir
+WHERE = (LinuxSystemd.status_dir, LinuxSystemd.registry_file)
 
 ROOT = EXTENSION_DIR.lstrip("/")
 
@@ -34,7 +35,7 @@ def test_status_details_and_registry_are_extracted_and_nothing_else(tmp_path: Pa
         f"{ROOT}/status/nested/x.status": b"no",
         "var/log/azure/x/vmapp-agent.log": b"log",
     })
-    names = status_files(path, tmp_path / "status", EXTENSION_DIR)
+    names = status_files(path, tmp_path / "status", *WHERE)
     assert names == ["status/1.details.json", "status/1.status",
                      "status/applicationRegistry.active"]
     assert (tmp_path / "status" / "1.status").read_bytes() == \
@@ -46,8 +47,8 @@ def test_status_details_and_registry_are_extracted_and_nothing_else(tmp_path: Pa
 def test_a_cut_or_empty_archive_gives_no_files_and_no_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.tar.gz"
     empty.write_bytes(b"")
-    assert status_files(empty, tmp_path / "status", EXTENSION_DIR) == []
+    assert status_files(empty, tmp_path / "status", *WHERE) == []
     whole = archive(tmp_path, {f"{ROOT}/status/1.status": b"x" * 5000})
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(whole.read_bytes()[:60])
-    assert status_files(cut, tmp_path / "status2", EXTENSION_DIR) == []
+    assert status_files(cut, tmp_path / "status2", *WHERE) == []

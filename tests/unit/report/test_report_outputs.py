@@ -273,3 +273,18 @@ def test_odd_characters_reach_every_report_whole(tmp_path: Path) -> None:
     assert "\\x1b[31mred\\x1b[0m \\x00 done" in (failure.text or "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "junit.xml",
                                                           "results.json"]  # no .part left
+
+
+def test_a_stand_in_image_says_so_in_junit_names_and_html_columns(tmp_path: Path) -> None:
+    reason = "unsupported on stand-in: PowerShell (wine's powershell.exe is a stub)"
+    run = RunResult(run_id="r1", started="2026-12-03T00:00:00Z", cells=[
+        CellResult(scenario="win-zip", image="windows-wine", outcome="skipped", message=reason),
+        CellResult(scenario="tar-golang", image="debian-12")])
+    [standin, linux] = ET.parse(write_junit(run, tmp_path / "junit.xml")).getroot().iter(
+        "testcase")
+    assert (standin.get("name"), linux.get("name")) == (
+        "win-zip[windows-wine (wine stand-in)]", "tar-golang[debian-12]")
+    assert [s.get("message") for s in standin.iter("skipped")] == [reason]
+    html = write_html(run, tmp_path / "index.html").read_text()
+    assert "<th>windows-wine (wine stand-in)</th>" in html and "<th>debian-12</th>" in html
+    assert run.cells[0].cell_id == "win-zip[windows-wine]"  # what commands take stays the same

@@ -2,7 +2,9 @@
 
 A local machine is the host's own system as an overlay in private namespaces (real agent, real
 dpkg/tar/unzip, real Azurite, real testinfra checks); it reverts to a snapshot per cell as a
-pooled VM does.  The scenarios it cannot stand in for are listed with the reason.
+pooled VM does.  The scenarios it cannot stand in for are listed with the reason.  The Windows
+scenarios run on ``windows-wine``: the wine stand-in, with the host's wine and the launcher built
+with mingw (agent -> launcher -> cmd.exe/msiexec under wine -> cmd/reg checks).
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ NEEDS_A_VM = {
     "deb-python": "`apt --fix-broken` may need the host's apt lists",
     "deb-offline-dependency": "the host has jq and a reachable repository; the image has neither",
 }
-LOCAL = sorted(p.stem for p in LIBRARY.glob("*.yaml") if p.stem not in NEEDS_A_VM)
+STANDIN = "windows-wine"
+WINDOWS = sorted(p.stem for p in LIBRARY.glob("*.yaml")
+                 if STANDIN in load_scenario(p).images)
+LOCAL = sorted(p.stem for p in LIBRARY.glob("*.yaml")
+               if p.stem not in NEEDS_A_VM and p.stem not in WINDOWS)
+# What the stand-in refuses to run (never a pass), by scenario: the reason the cell gives.
+UNSUPPORTED = {"win-zip": "unsupported on stand-in: PowerShell (wine's powershell.exe is a stub "
+                          "that exits 0 and does nothing)"}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +59,19 @@ def test_library_scenario_passes_on_a_local_machine(local_run: tuple[RunContext,
     cell = run_cell(ctx, pool, load_scenario(LIBRARY / f"{name}.yaml"), "debian-12")
     assert cell.outcome == "passed", cell.message
     assert cell.machine in ("booted", "reverted", "")
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+def test_windows_scenario_on_the_wine_stand_in(local_run: tuple[RunContext, MachinePool],
+                                               name: str) -> None:
+    ctx, pool = local_run
+    cell = run_cell(ctx, pool, load_scenario(LIBRARY / f"{name}.yaml"), STANDIN)
+    if name in UNSUPPORTED:
+        assert (cell.outcome, cell.message) == ("skipped", UNSUPPORTED[name])
+        assert [s.outcome for s in cell.steps] == ["skipped"] * len(cell.steps)
+    else:
+        assert cell.outcome == "passed", cell.message
+    assert cell.title == f"{name}[windows-wine (wine stand-in)]"
 
 
 def test_every_scenario_left_out_still_exists() -> None:

@@ -1,4 +1,5 @@
-"""harness.machines.standin: the commands and packages the wine stand-in refuses, and why.
+"""The commands and packages the wine stand-in refuses, and why: the rules of
+harness.machines.standin as the agent applies them (``standin_refusal``, the one implementation).
 
 The packages are real: built with makensis (32- and 64-bit) and wixl; that a 32-bit installer
 "passes" under wine without doing anything is shown in test_windows_packages.py.
@@ -9,7 +10,13 @@ from __future__ import annotations
 import pytest
 from windows_guest import build
 
-from harness.machines.standin import PREFIX, pe_machine, refusal
+from harness.agent.vmapp_agent import pe_machine, standin_refusal
+from harness.machines.standin import PREFIX, refusal_rules
+
+
+def refusal(command: str, package: bytes | None = None) -> str | None:
+    return standin_refusal(refusal_rules(), command, [] if package is None else [package])
+
 
 SEEDS_MSI = "start /wait %windir%\\system32\\msiexec.exe /i myapp /quiet /log myapp_install.log"
 
