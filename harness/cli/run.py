@@ -14,6 +14,7 @@ from harness.errors import ConfigError
 from harness.report.results import CellResult
 from harness.runner.context import (
     KEEP_CHOICES,
+    MACHINE_CHOICES,
     RunOptions,
     auto_workers,
     new_run_id,
@@ -23,7 +24,6 @@ from harness.runner.run import run_matrix
 from harness.runner.selection import durations
 from harness.settings import reports_dir
 
-MACHINES = ("vagrant", "local")
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 EXIT_CODES = """\
 exit status:
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
                    help="cells at once, each worker with VMs of its own (default: from cores "
                         f"and memory, here {auto_workers()})")
-    p.add_argument("--machines", choices=MACHINES, default="vagrant",
+    p.add_argument("--machines", choices=MACHINE_CHOICES, default="vagrant",
                    help="vagrant: real VMs (default); local: the host's own system as an overlay "
                         "in private namespaces, no VM (a quick dry run of scenarios that need no "
                         "systemd services and do not reboot; root only)")
