@@ -12,12 +12,14 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import WaitTimeout
 from harness.netutil import LOOPBACK, free_port, is_listening
+from harness.settings import REPO_ROOT, cache_dir
 from harness.waiting import wait_until
 
 SSHD = Path("/usr/sbin/sshd")  # openssh-server (scripts/install-host-deps.sh)
@@ -130,3 +132,24 @@ def _stop_tree(process: subprocess.Popen[bytes]) -> None:
             return
     raise RuntimeError("processes under the test's sshd survived SIGKILL: "
                        f"{[p for p in pids if _alive(p)]}")
+
+
+def pytest_over_ssh(sshd: Sshd, folder: Path, scenario: str, *options: str,
+                    state: Path) -> subprocess.CompletedProcess[str]:
+    """`pytest` on ``scenario`` (a path in this checkout) with one xdist worker behind
+    ``sshd``, as docs/hosts.md sets one up on another host: the worker runs in
+    ``folder/worker`` (its own chdir), where xdist ships the scenario's folder; it runs this
+    checkout's harness (PYTHONPATH) with ``state`` as its state folder, given explicitly since
+    an SSH session does not inherit the controller's environment.  The controller's reports
+    go to ``folder/reports``, pytest's own JUnit file to ``folder/junit.xml``."""
+    worker = folder / "worker"
+    worker.mkdir(parents=True, exist_ok=True)
+    path = REPO_ROOT / scenario
+    tx = sshd.tx(python=f"env PYTHONPATH={REPO_ROOT} {sys.executable}", chdir=worker,
+                 env={"VMAPP_STATE_DIR": str(state), "VMAPP_CACHE_DIR": str(cache_dir())})
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "--dist", "load",
+               "--tx", tx, f"--rsyncdir={path.parent}", f"--junitxml={folder / 'junit.xml'}",
+               *options, str(path)]
+    return subprocess.run(command, cwd=REPO_ROOT, text=True, capture_output=True, timeout=3600,
+                          env={**os.environ, "VMAPP_REPORTS_DIR": str(folder / "reports")},
+                          check=False)

@@ -34,3 +34,17 @@ def test_a_damaged_or_reused_owner_file_is_not_an_active_run(tmp_path: Path) -> 
     for text in ("9" * 30, "", "abc", f"{pid} 1"):  # 30 digits crashed gc; start time differs
         (folder / OWNER_FILE).write_text(text)
         assert not run_is_active(folder), text
+
+
+def test_a_run_is_active_while_one_of_its_workers_lives(tmp_path: Path) -> None:
+    """pytest-xdist workers each claim their own subfolder (on their own host); the run's
+    folder itself has no owner there."""
+    run = tmp_path / "runs" / "r3"
+    subprocess.run([sys.executable, "-c",
+                    "from pathlib import Path; from harness.runner.context import "
+                    f"claim_run_folder; claim_run_folder(Path({str(run / 'gw0')!r}))"],
+                   check=True)
+    (run / "azurite").mkdir()
+    assert not run_is_active(run)
+    claim_run_folder(run / "gw1")
+    assert run_is_active(run)
