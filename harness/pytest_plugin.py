@@ -4,7 +4,9 @@
 ``markers``) and ``--junitxml`` work as usual.  The VM work of a cell happens in the item's
 setup, so an infrastructure problem is a pytest *error* and an unmet expectation a *failure*;
 a failure prints the step table, not a traceback.  The harness's own reports (results.json,
-junit.xml, index.html) are written to ``reports/<run-id>/`` as with `vmapp run`.
+junit.xml, index.html) are written to ``reports/<run-id>/`` as with `vmapp run`, by the
+controller alone when pytest-xdist spreads the cells over workers, here or on other hosts
+(docs/hosts.md).
 """
 
 from __future__ import annotations
