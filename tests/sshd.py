@@ -9,6 +9,7 @@ privilege separation folder (/run/sshd, which the ssh service would create) is m
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -102,6 +103,10 @@ def _alive(pid: int) -> bool:
     return _stat(pid)[:1] not in ([], ["Z"])  # a zombie has ended
 
 
+def _ended(pid: int) -> bool:
+    return not _alive(pid)
+
+
 def _descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").glob("[0-9]*"):
@@ -118,20 +123,23 @@ def _descendants(root: int) -> list[int]:
 
 def _stop_tree(process: subprocess.Popen[bytes]) -> None:
     """Stop sshd and everything under it (the sessions and what they run, which sshd puts in
-    sessions of their own): all of it is listed before any of it is signalled."""
+    sessions of their own), all listed first, the deepest first: each parent is still there
+    to reap its child (this container's init reaps nothing), sshd itself last."""
     pids = _descendants(process.pid)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
+    for pid in reversed(pids):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-        with contextlib.suppress(WaitTimeout):
-            wait_until(lambda: not any(_alive(p) for p in pids), stage="sshd",
-                       what="the test sshd's processes to end", timeout=10)
-            return
-    raise RuntimeError("processes under the test's sshd survived SIGKILL: "
-                       f"{[p for p in pids if _alive(p)]}")
+            if pid == process.pid:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=10)
+            with contextlib.suppress(WaitTimeout):
+                wait_until(functools.partial(_ended, pid), stage="sshd",
+                           what=f"process {pid} under the test's sshd to end", timeout=10)
+                break
+    alive = [p for p in pids if _alive(p)]
+    if alive:
+        raise RuntimeError(f"processes under the test's sshd survived SIGKILL: {alive}")
 
 
 def pytest_over_ssh(sshd: Sshd, folder: Path, scenario: str, *options: str,
