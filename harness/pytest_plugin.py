@@ -4,7 +4,9 @@
 ``markers``) and ``--junitxml`` work as usual.  The VM work of a cell happens in the item's
 setup, so an infrastructure problem is a pytest *error* and an unmet expectation a *failure*;
 a failure prints the step table, not a traceback.  The harness's own reports (results.json,
-junit.xml, index.html) are written to ``reports/<run-id>/`` as with `vmapp run`.
+junit.xml, index.html) are written to ``reports/<run-id>/`` as with `vmapp run`, by the
+controller alone when pytest-xdist spreads the cells over workers, here or on other hosts
+(docs/hosts.md).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import pytest
 
 from harness.errors import ConfigError, ConfigErrors, HarnessError
 from harness.report.junit import step_table
-from harness.report.results import CellResult, read_results, write_results
+from harness.report.parcel import pack_cell, receive_cell
+from harness.report.results import CellResult
 from harness.runner.cell import run_cell
 from harness.runner.context import (
     KEEP_CHOICES,
@@ -35,7 +38,7 @@ from harness.scenario.load import load_scenario
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir, state_dir
 
-WORKERS = ".workers"  # where xdist workers leave their cells for the controller
+PARCEL = "vmapp_cell"  # the test report attribute a worker's cell travels in
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,8 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vmapp-fresh-vm", action="store_true", default=False,
                     help="boot a VM per cell instead of reverting one VM per image")
     group.addoption("--vmapp-machines", choices=MACHINE_CHOICES, default="vagrant",
-                    help="vagrant: real VMs (default); local: the host's own system as an "
-                    "overlay, no VM (as root; see `vmapp run --machines`)")
+                    help="vagrant: real VMs (default); local: the host's own system in private "
+                         "namespaces, no VM (as vmapp run --machines local)")
     group.addoption("--vmapp-idempotence", action="store_true", default=False,
                     help="apply every goal state a second time: nothing may run again")
     parser.addini("vmapp_scenario_dirs", type="args", default=["scenarios"],
@@ -155,9 +158,12 @@ class InfrastructureProblem(CellProblem):
 class HarnessSession:
     """Owns libvirt, Azurite, the machines and the run's reports for one pytest session.
 
-    With pytest-xdist (``-n N``) the controller names the run and writes the one report; each
-    worker has its own storage and machines (``w<N>`` in their names) under the run's state
-    folder, and leaves its cells in ``<report>/.workers/<worker>/results.json`` for it.
+    With pytest-xdist (``-n N`` here, ``--tx ssh=...`` for workers on other hosts) the
+    controller names the run and writes the one report.  Each worker, on its own host, has its
+    storage and machines (``w<N>`` in their names) under ``<state>/runs/<run>/<worker>``,
+    claimed so that `vmapp gc` there spares them, and sends every cell with its folder to the
+    controller inside the cell's test report (harness/report/parcel.py): no folder is shared,
+    and the controller rewrites its report as each cell arrives.
     """
 
     def __init__(self, config: pytest.Config) -> None:
@@ -165,18 +171,19 @@ class HarnessSession:
         workerinput: dict[str, Any] = getattr(config, "workerinput", {})
         self.worker = str(workerinput.get("workerid", ""))  # "gw0" in an xdist worker
         self.run_result = new_run(workerinput.get("vmapp_run_id"))
-        self.report_dir = reports_dir() / self.run_result.run_id
+        # A worker's cell folders wait in its own state folder until they are sent.
+        self.report_dir = self.run_folder / self.worker / "outbox" if self.worker \
+            else reports_dir() / self.run_result.run_id
         self.stack = contextlib.ExitStack()
         self.ctx: RunContext | None = None
         self.pool: MachinePool | None = None
         self.started = time.monotonic()
         self.order: list[str] = []  # cell ids in collection order (xdist controller)
+        self.accels: dict[str, str] = {}  # the workers' accelerations -> why (xdist controller)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """xdist controller: every worker works for this run, whose state folder the
-        controller owns (`vmapp gc` spares it while the controller lives)."""
-        claim_run_folder(self.run_folder)
+        """xdist controller: every worker, on whichever host, works for this run."""
         node.workerinput["vmapp_run_id"] = self.run_result.run_id
 
     @pytest.hookimpl(optionalhook=True)
@@ -197,8 +204,8 @@ class HarnessSession:
                              fresh_vm=self.config.getoption("vmapp_fresh_vm"),
                              idempotence=self.config.getoption("vmapp_idempotence"),
                              machines=self.config.getoption("vmapp_machines"))
+        vm_root = claim_run_folder(self.run_folder / self.worker) if self.worker else None
         self.report_dir.mkdir(parents=True, exist_ok=True)
-        vm_root = self.run_folder / self.worker if self.worker else None
         self.ctx = self.stack.enter_context(
             open_run(self.run_result, self.report_dir, options, image, vm_root=vm_root))
         number = int(self.worker.removeprefix("gw")) + 1 if self.worker else 1
@@ -216,28 +223,63 @@ class HarnessSession:
         self.run_result.cells.append(cell)
         return cell
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Iterator[Any]:
+        """xdist worker: the cell, done in the item's setup, travels with the setup report."""
+        report = yield
+        if self.worker and call.when == "setup" and isinstance(item, ScenarioItem) \
+                and item.cell is not None:
+            setattr(report, PARCEL, self._pack(item.cell))
+        return report
+
+    def _pack(self, cell: CellResult) -> dict[str, Any]:
+        cell.origin = f"run {self.run_result.run_id} on " \
+            f"{self.run_result.host.get('hostname', '?')}, xdist worker {self.worker}"
+        parcel = pack_cell(self.run_result, cell, self.report_dir)
+        if cell.artifacts:
+            shutil.rmtree(self.report_dir / cell.artifacts, ignore_errors=True)
+        return parcel
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """xdist controller: a worker's cell arrives; it goes into the report at once (before
+        any other plugin sees the report, so none of them carries the files along)."""
+        if self.worker or not hasattr(report, PARCEL):
+            return
+        parcel = report.__dict__.pop(PARCEL)
+        source = f"{report.nodeid} from xdist worker {getattr(report, 'worker_id', '?')}"
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        worker_run, cell = receive_cell(parcel, self.report_dir,
+                                        report.nodeid.rsplit("::", 1)[-1], source)
+        if worker_run is not None:
+            cell.file = self._local_file(report.nodeid)
+            if worker_run.accel:
+                self.accels[worker_run.accel] = worker_run.accel_reason
+        run = self.run_result
+        run.accel = "/".join(sorted(self.accels))
+        run.accel_reason = "; ".join(dict.fromkeys(self.accels.values()))
+        run.cells.append(cell)
+        order = {name: n for n, name in enumerate(self.order)}
+        run.cells.sort(key=lambda c: order.get(c.cell_id, len(order)))
+        write_reports(run, self.report_dir)  # a run cut short keeps its finished cells
+
+    def _local_file(self, nodeid: str) -> str:
+        """The scenario file as the controller names it: the worker's node id is relative to
+        its rootdir, which a worker on another host has elsewhere (its own ``chdir``)."""
+        name = nodeid.split("::", 1)[0]
+        here = self.config.rootpath / name
+        return str(here) if here.is_file() else name
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.stack.close()
+        if self.worker:
+            with contextlib.suppress(OSError):  # the last worker on this host takes it
+                self.run_folder.rmdir()
+            return
         run = self.run_result
         run.seconds = round(time.monotonic() - self.started, 1)
         run.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        if self.worker:
-            if run.cells:
-                folder = self.report_dir / WORKERS / self.worker
-                folder.mkdir(parents=True, exist_ok=True)
-                write_results(run, folder)
-            return
-        parts = sorted((self.report_dir / WORKERS).glob("*/results.json"))
-        for part in parts:  # xdist: the workers' cells, in the order pytest collected them
-            worker = read_results(part)
-            run.cells += worker.cells
-            run.accel, run.accel_reason = worker.accel, worker.accel_reason
-        if parts:
-            order = {name: n for n, name in enumerate(self.order)}
-            run.cells.sort(key=lambda c: order.get(c.cell_id, len(order)))
-            shutil.rmtree(self.report_dir / WORKERS, ignore_errors=True)
-        if self.run_folder.is_dir() and not any(c.kept for c in run.cells):
-            shutil.rmtree(self.run_folder, ignore_errors=True)  # the workers' folders in it
         if run.cells:
             write_reports(run, self.report_dir)
 

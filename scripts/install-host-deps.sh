@@ -4,6 +4,7 @@ set -euo pipefail
 PKGS=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
   vagrant vagrant-libvirt debootstrap e2fsprogs openssh-client
+  openssh-server  # only its sshd binary: tests start a private one on 127.0.0.1 (xdist over SSH)
   zip unzip dpkg-dev chromium python3-venv python3-dev gcc
   # Windows parts built and run on the host: launcher, MSI, NSIS exe, the wine stand-in
   gcc-mingw-w64-x86-64 wixl nsis wine wine64

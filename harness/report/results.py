@@ -80,7 +80,7 @@ class CellResult:
     vm: str = ""
     machine: str = ""  # how the cell got its machine: "booted", "warm" (a copy of a ready
     # machine kept from an earlier run, reverted to its snapshot) or "reverted" (to a snapshot)
-    origin: str = ""  # in a merged report: the run, its host and shard the cell came from
+    origin: str = ""  # the run, host and shard (merged report) or xdist worker it ran in
     kept: bool = False
     login: str = ""
     accel: str = ""
@@ -163,8 +163,13 @@ def _origin(run: RunResult) -> str:
     return f"run {run.run_id} on {run.host.get('hostname', '?')}{shard}"
 
 
+def results_text(run: RunResult) -> str:
+    """``run`` as results.json holds it (before redaction)."""
+    return json.dumps(run.to_json(), indent=2)
+
+
 def write_results(run: RunResult, folder: Path) -> Path:
-    return write_redacted(folder / "results.json", json.dumps(run.to_json(), indent=2))
+    return write_redacted(folder / "results.json", results_text(run))
 
 
 def _no_constant(name: str) -> None:
@@ -175,15 +180,25 @@ def read_results(path: Path) -> RunResult:
     """A results file read back.  A missing, corrupt or foreign one is a ConfigError naming it;
     one that departs from ``results.schema.json`` is a ConfigErrors, a line per problem."""
     try:
-        data = json.loads(path.read_text(), parse_constant=_no_constant)
-    except (OSError, ValueError, RecursionError) as exc:
+        text = path.read_text()
+    except (OSError, ValueError) as exc:
         raise ConfigError(problem=f"cannot read results: {exc}", file=str(path)) from exc
+    return results_from_text(text, str(path))
+
+
+def results_from_text(text: str, source: str) -> RunResult:
+    """Results given as text (a file's, or a worker's message), checked as a file is; errors
+    name ``source``."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(problem=f"cannot read results: {exc}", file=source) from exc
     if not isinstance(data, dict) or data.get("schemaVersion") != SCHEMA_VERSION:
         raise ConfigError(problem="cannot read results: not a results file of schema version "
-                          f"{SCHEMA_VERSION}", file=str(path))
+                          f"{SCHEMA_VERSION}", file=source)
     found = problems(data)
     if found:
-        raise ConfigErrors([ConfigError(problem=p, file=str(path), field=f) for f, p in found])
+        raise ConfigErrors([ConfigError(problem=p, file=source, field=f) for f, p in found])
     return _parse_results(data)
 
 

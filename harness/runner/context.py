@@ -72,8 +72,19 @@ def claim_run_folder(folder: Path) -> Path:
 
 
 def run_is_active(folder: Path) -> bool:
-    """True while the process that owns the run folder is alive (the same process: a pid
-    reused by another one does not count).  A damaged owner file means not active."""
+    """True while the process that owns the run folder, or one of its subfolders (each
+    pytest-xdist worker claims its own, on whatever host it runs), is alive (the same
+    process: a pid reused by another one does not count)."""
+    if _owner_alive(folder):
+        return True
+    try:
+        return any(_owner_alive(sub) for sub in folder.iterdir() if sub.is_dir())
+    except OSError:
+        return False
+
+
+def _owner_alive(folder: Path) -> bool:
+    """Whether ``folder``'s owner process lives; a damaged owner file means not."""
     try:
         pid_text, _, started = (folder / OWNER_FILE).read_text().strip().partition(" ")
         if not pid_text.isdigit() or len(pid_text) > 9:

@@ -36,8 +36,13 @@ def dead_runs(runs: Path, *, older_than_hours: float = 0, killed_only: bool = Fa
     folders = [d for d in sorted(runs.glob("*")) if d.is_dir()]
     live = [d for d in folders if run_is_active(d)]
     dead = [d for d in folders if d not in live and d.stat().st_mtime <= cutoff
-            and not (killed_only and (d / ENDED_FILE).exists())]
+            and not (killed_only and _ended(d))]
     return dead, live
+
+
+def _ended(run: Path) -> bool:
+    """The run (or, on the pytest-xdist route, one of its workers' folders) ended."""
+    return (run / ENDED_FILE).exists() or any(run.glob(f"*/{ENDED_FILE}"))
 
 
 def reap(folders: list[Path], *, dry_run: bool = False,

@@ -16,7 +16,7 @@ from harness.report.results import CellResult, RunResult, read_results
 from harness.runner.context import RunOptions
 from harness.runner.run import run_matrix
 from harness.scenario.load import load_all
-from harness.settings import REPO_ROOT
+from harness.settings import REPO_ROOT, state_dir
 
 RunScenarios = Callable[..., tuple[RunResult, Path]]
 # CI boots one image; `vmapp run scenarios/` gives the full matrix (Debian 12 and 13).
@@ -56,6 +56,25 @@ def leftovers(run_id: str) -> list[str]:
                 if run_id in name]
     finally:
         conn.close()
+
+
+def remove_runs_since(before: set[str], reports: Path) -> list[str]:
+    """libvirt domains of the runs begun since ``before`` (the run ids then in the state
+    folder; the runs: those in the state folder now and in ``reports``), removed: a run whose
+    process died leaves no VM behind for the next test.  Returns what it removed."""
+    runs = state_dir() / "runs"
+    ids = {p.name for p in runs.iterdir()} - before if runs.is_dir() else set()
+    ids |= {p.name for p in reports.glob("2*")} if reports.is_dir() else set()
+    conn = libvirtd.open_connection()
+    removed = []
+    try:
+        for name in libvirtd.harness_domains(conn):
+            if any(f"vmapp-{run_id}-" in name for run_id in ids):
+                libvirtd.remove_domain(conn, name)
+                removed.append(name)
+    finally:
+        conn.close()
+    return removed
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

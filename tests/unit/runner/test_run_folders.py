@@ -50,11 +50,24 @@ def test_a_new_run_reaps_only_runs_killed_before_they_ended(tmp_path: Path) -> N
     killed = _dead_run(runs / "20261203-000002-kill")
     kept = _dead_run(runs / "20261203-000003-kept")
     mark_ended(kept)  # ended, leaving a VM an engineer asked to keep
+    xdist_kept = _dead_run(runs / "20261203-000004-xdst" / "gw0")
+    mark_ended(xdist_kept)  # an xdist worker's folder inside its run's
     dead, alive = dead_runs(runs, killed_only=True)
     assert dead == [killed] and alive == [live]
-    assert dead_runs(runs)[0] == [killed, kept]  # `vmapp gc`: kept VMs too
+    assert dead_runs(runs)[0] == [killed, kept, xdist_kept.parent]  # `vmapp gc`: kept ones too
     assert dead_runs(runs, older_than_hours=1)[0] == []  # both are younger than an hour
     said: list[str] = []
     reap(dead, say=said.append)  # real libvirt: no domain or volume of these runs exists
     assert not killed.exists() and kept.exists() and live.exists()
     assert said == [f"removing {killed}"]
+
+
+def test_a_run_is_active_while_one_of_its_workers_lives(tmp_path: Path) -> None:
+    """pytest-xdist workers each claim their own subfolder (on their own host); the run's
+    folder itself has no owner there."""
+    run = tmp_path / "runs" / "r3"
+    _dead_run(run / "gw0")
+    (run / "azurite").mkdir()
+    assert not run_is_active(run)
+    claim_run_folder(run / "gw1")
+    assert run_is_active(run)
