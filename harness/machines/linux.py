@@ -14,6 +14,9 @@ AGENT_PATH = "/usr/local/lib/vmapp/vmapp_agent.py"
 GOALS_DIR = "/var/lib/vmapp/goal-states"
 RESUME_UNIT = "vmapp-agent-resume.service"
 SEPARATOR = "@@vmapp-poll@@"
+# While the disk is "full", a small tmpfs covers the downloads folder and the disk's own folder
+# stays reachable here (a private bind mount), to be brought up to date when the room comes back.
+DISK_HELD = "/run/vmapp-disk-full"
 
 
 class LinuxSystemd:
@@ -44,11 +47,9 @@ class LinuxSystemd:
     def start_agent(self, channel: Channel, goal: bytes, seq: int) -> None:
         path = f"{self.goals_dir}/{seq}.json"
         channel.put(goal, path, mode=0o600)
-        started = channel.run(
-            f"systemd-run --unit={self._unit(seq)} --collect --quiet -p KillMode=process "
-            f"{self.agent_command('apply ' + shlex.quote(path))}")
-        if started.exit_code != 0:
-            raise InfrastructureError(stage="start agent", detail=started.error_text.strip())
+        _must(channel, "start agent",
+              f"systemd-run --unit={self._unit(seq)} --collect --quiet -p KillMode=process "
+              f"{self.agent_command('apply ' + shlex.quote(path))}")
 
     def busy_command(self, seq: int) -> str:
         """Shell that prints "busy" while the agent works on ``seq`` (or resumes at boot)."""
@@ -73,6 +74,23 @@ class LinuxSystemd:
         channel.run(f"pkill -KILL -f '{self.agent_path} .*(apply|resume)'; "
                     "systemctl reset-failed 'vmapp-apply-*' 2>/dev/null; true")
 
+    def fill_disk(self, channel: Channel, free_kib: int) -> None:
+        """A tmpfs over the downloads folder holding a copy of it, sized to what that copy takes
+        plus ``free_kib`` (tmpfs counts whole pages); again while full: resized."""
+        d, held = shlex.quote(self.downloads_dir), DISK_HELD
+        _must(channel, "disk-full fault", (
+            f"set -e; mkdir -p {d}; if ! mountpoint -q {d}; then mkdir -p {held}; "
+            f"mount --bind {d} {held}; mount --make-private {held}; "
+            f"mount -t tmpfs -o mode=0755 vmapp-disk-full {d}; cp -a {held}/. {d}/; fi; "
+            f"used=$(df -B1 --output=used {d} | tail -n 1); "
+            f"mount -o remount,size=$((used + {free_kib * 1024})) {d}"))
+
+    def free_disk(self, channel: Channel) -> None:
+        d, held = shlex.quote(self.downloads_dir), DISK_HELD
+        _must(channel, "disk-freed fault", (
+            f"set -e; mountpoint -q {d} || exit 0; find {held} -mindepth 1 -delete; "
+            f"cp -a {d}/. {held}/; umount {d}; umount {held}; rmdir {held}"))
+
     def agent_journal(self, channel: Channel, seq: int) -> str:
         return channel.run(f"journalctl -u {self._unit(seq)} --no-pager -n 50").text
 
@@ -91,12 +109,17 @@ class LinuxSystemd:
         channel.run("systemctl reboot", timeout=10)
 
     def set_clock(self, channel: Channel, epoch: float) -> None:
-        done = channel.run(f"date -u -s @{epoch:.3f} >/dev/null")
-        if done.exit_code != 0:
-            raise InfrastructureError(stage="set guest clock", detail=done.error_text.strip())
+        _must(channel, "set guest clock", f"date -u -s @{epoch:.3f} >/dev/null")
 
     def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
         names = " ".join(shlex.quote(p.lstrip("/")) for p in paths)
         skip = " ".join(f"--exclude={shlex.quote(p.lstrip('/'))}" for p in exclude)
         return channel.run(f"tar -C / -czf - --ignore-failed-read {skip} {names}",
                            timeout=120).stdout
+
+
+def _must(channel: Channel, stage: str, command: str) -> None:
+    """Run ``command``; its failure is the harness's (an infrastructure error)."""
+    done = channel.run(command)
+    if done.exit_code != 0:
+        raise InfrastructureError(stage=stage, detail=done.error_text.strip())
