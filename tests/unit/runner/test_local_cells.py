@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness.machines.local import LocalProvider
-from harness.runner.cell import run_cell
 from harness.netutil import is_listening
+from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions, cell_storage
 from harness.runner.pool import MachinePool
 from harness.scenario.load import load_scenario
