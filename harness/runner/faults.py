@@ -16,6 +16,7 @@ from harness.ports import AgentPoll
 from harness.runner.live import LiveCell
 from harness.runner.state import CellState
 from harness.scenario.model import Fault
+from harness.storage.azurite import Azurite
 
 FaultHandler = Callable[[LiveCell, CellState, Fault], str]
 
@@ -78,10 +79,15 @@ def disk_freed(cell: LiveCell, state: CellState, fault: Fault) -> str:
     return f"the disk under {guest.downloads_dir} has its room back (what was written kept)"
 
 
+def _own_storage(cell: LiveCell) -> Azurite:
+    """The cell's package storage server: ``cell_storage`` gives a scenario that restarts
+    storage a server of its own."""
+    assert cell.ctx.storage is not None, "a storage-restart cell runs with storage of its own"
+    return cell.ctx.storage
+
+
 def storage_restart(cell: LiveCell, state: CellState, fault: Fault) -> str:
-    storage = cell.ctx.storage
-    assert storage is not None, "cell_storage gives such a scenario storage of its own"
-    storage.stop()
+    _own_storage(cell).stop()
     state.faults.storage_back_after = fault.seconds
     return (f"package storage stopped; it starts again {fault.seconds:g} s into the next goal "
             "state")
@@ -119,9 +125,7 @@ class ArmedFaults:
         return [self._storage_back()] if self.faults.storage_back_after is not None else []
 
     def _storage_back(self) -> str:
-        storage = self.cell.ctx.storage
-        assert storage is not None
-        storage.start()
+        _own_storage(self.cell).start()
         self.faults.storage_back_after = None
         return (f"package storage started again {time.monotonic() - self.started:.0f} s into "
                 "the goal state")
