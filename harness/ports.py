@@ -90,6 +90,13 @@ class GuestOS(Protocol):
     def kill_agent(self, channel: Channel) -> None:
         """SIGKILL every running agent process (a fault: the commands they started live on)."""
 
+    def fill_disk(self, channel: Channel, free_kib: int) -> None:
+        """Leave only ``free_kib`` KiB of room in the folder the agent downloads and installs in
+        (a "disk full" fault), keeping what it holds: the guest's own space, never the host's."""
+
+    def free_disk(self, channel: Channel) -> None:
+        """Give that room back, keeping what was written there meanwhile."""
+
     def agent_journal(self, channel: Channel, seq: int) -> str:
         """What the OS logged of the agent's run of ``seq`` (for a crash report)."""
 

@@ -466,15 +466,16 @@ def config_file_name(app: dict[str, Any], naming: str) -> str:
 # Downloads
 
 
-def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS
-             ) -> int:
+def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS,
+             on_retry: Callable[[int, str], None] = lambda _attempt, _problem: None) -> int:
     """Stream ``url`` to ``dest`` and return the byte count.
 
     Connection errors and HTTP 5xx/408/429 are retried with backoff for ``retry_seconds`` (storage
-    throttles, and right after a boot the network may not be up yet); other 4xx answers such as
-    403 (bad SAS) and 404 (no blob), an unknown host, a missing local file and a full disk are
-    final.  The message names the HTTP status, since that is what tells a user which link is
-    wrong.  A shutdown (SIGTERM) ends the retries: ``resume`` downloads again after the boot.
+    throttles or restarts, and right after a boot the network may not be up yet); other 4xx
+    answers such as 403 (bad SAS) and 404 (no blob), an unknown host, a missing local file and a
+    full disk are final.  The message names the HTTP status, since that is what tells a user
+    which link is wrong.  ``on_retry`` hears of each failed attempt that is retried.  A shutdown
+    (SIGTERM) ends the retries: ``resume`` downloads again after the boot.
     """
     problem = ""
     deadline = time.monotonic() + retry_seconds
@@ -484,6 +485,7 @@ def download(url: str, dest: Path, retry_seconds: float = DEFAULT_DOWNLOAD_RETRY
             pause = min(DOWNLOAD_BACKOFF_SECONDS * 2 ** (attempt - 1), DOWNLOAD_BACKOFF_MAX_SECONDS)
             if time.monotonic() + pause > deadline:
                 break
+            on_retry(attempt, problem)
             _pause(pause)
         if _Stop.requested:
             raise Interrupted("the system is shutting down; resume will download after the boot")
@@ -1267,16 +1269,28 @@ class Agent:
         step["downloads"] = []
         for kind, url, name in items:
             record: dict[str, Any] = {"kind": kind, "url": redact_url(url),
-                                      "path": str(folder / name), "bytes": None, "error": None}
+                                      "path": str(folder / name), "bytes": None, "error": None,
+                                      "retries": 0}
             step["downloads"].append(record)
             try:
                 record["bytes"] = download(url, folder / name,
-                                           float(self.options["downloadRetrySeconds"]))
+                                           float(self.options["downloadRetrySeconds"]),
+                                           self._retrying(step["app"], record))
             except DownloadError as exc:
                 record["error"] = str(exc)
                 raise DownloadError(f"Error downloading {kind} from '{redact_url(url)}': "
                                     f"{exc}") from exc
             self.log(f"{step['app']}: downloaded {kind} to {folder / name} ({record['bytes']} B)")
+
+    def _retrying(self, app: str, record: dict[str, Any]) -> Callable[[int, str], None]:
+        """Counts a download's retries in its record (the details file) and logs each one."""
+
+        def retrying(attempt: int, problem: str) -> None:
+            record["retries"] = attempt
+            self.log(f"{app}: {record['kind']} download attempt {attempt} failed ({problem}); "
+                     "retrying")
+
+        return retrying
 
     def _run_op(self, step: dict[str, Any], op: dict[str, Any]) -> None:
         """Run one command, journalling before it starts and after it ends."""

@@ -8,7 +8,7 @@ import base64
 import shlex
 
 from harness.errors import InfrastructureError
-from harness.ports import AgentPoll, Channel
+from harness.ports import AgentPoll, Channel, Exec
 
 LINUX_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerLinux"
 AGENT_PATH = "/usr/local/lib/vmapp/vmapp_agent.py"
@@ -18,6 +18,9 @@ SEPARATOR = "@@vmapp-poll@@"
 # A goal state travels inside the start command (one round trip, not three) while its base64
 # stays well under Linux's 128 KiB limit for one argument; a bigger one is copied first.
 INLINE_GOAL_LIMIT = 96 * 1024
+# While the disk is "full", a small tmpfs covers the downloads folder and the disk's own folder
+# stays reachable here (a private bind mount), to be brought up to date when the room comes back.
+DISK_HELD = "/run/vmapp-disk-full"
 
 
 class LinuxSystemd:
@@ -49,10 +52,8 @@ class LinuxSystemd:
 
     def start_agent(self, channel: Channel, goal: bytes, seq: int) -> str:
         path = f"{self.goals_dir}/{seq}.json"
-        started = channel.run(f"{self._store(channel, goal, path)} && "
-                              f"{self.boot_id_command()} && {self.launch_command(path, seq)}")
-        if started.exit_code != 0:
-            raise InfrastructureError(stage="start agent", detail=started.error_text.strip())
+        started = _must(channel, "start agent", f"{self._store(channel, goal, path)} && "
+                        f"{self.boot_id_command()} && {self.launch_command(path, seq)}")
         return started.stdout.decode(errors="replace").strip()
 
     def _store(self, channel: Channel, goal: bytes, path: str) -> str:
@@ -95,6 +96,23 @@ class LinuxSystemd:
         channel.run(f"pkill -KILL -f '{self.agent_path} .*(apply|resume)'; "
                     "systemctl reset-failed 'vmapp-apply-*' 2>/dev/null; true")
 
+    def fill_disk(self, channel: Channel, free_kib: int) -> None:
+        """A tmpfs over the downloads folder holding a copy of it, sized to what that copy takes
+        plus ``free_kib`` (tmpfs counts whole pages); again while full: resized."""
+        d, held = shlex.quote(self.downloads_dir), DISK_HELD
+        _must(channel, "disk-full fault", (
+            f"set -e; mkdir -p {d}; if ! mountpoint -q {d}; then mkdir -p {held}; "
+            f"mount --bind {d} {held}; mount --make-private {held}; "
+            f"mount -t tmpfs -o mode=0755 vmapp-disk-full {d}; cp -a {held}/. {d}/; fi; "
+            f"used=$(df -B1 --output=used {d} | tail -n 1); "
+            f"mount -o remount,size=$((used + {free_kib * 1024})) {d}"))
+
+    def free_disk(self, channel: Channel) -> None:
+        d, held = shlex.quote(self.downloads_dir), DISK_HELD
+        _must(channel, "disk-freed fault", (
+            f"set -e; mountpoint -q {d} || exit 0; find {held} -mindepth 1 -delete; "
+            f"cp -a {d}/. {held}/; umount {d}; umount {held}; rmdir {held}"))
+
     def agent_journal(self, channel: Channel, seq: int) -> str:
         return channel.run(f"journalctl -u {self._unit(seq)} --no-pager -n 50").text
 
@@ -113,9 +131,7 @@ class LinuxSystemd:
         channel.run("systemctl reboot", timeout=10)
 
     def set_clock(self, channel: Channel, epoch: float) -> None:
-        done = channel.run(f"date -u -s @{epoch:.3f} >/dev/null")
-        if done.exit_code != 0:
-            raise InfrastructureError(stage="set guest clock", detail=done.error_text.strip())
+        _must(channel, "set guest clock", f"date -u -s @{epoch:.3f} >/dev/null")
 
     def checks_channel(self, channel: Channel) -> Channel:
         """Checks run their commands through the guest's own shell."""
@@ -126,3 +142,11 @@ class LinuxSystemd:
         skip = " ".join(f"--exclude={shlex.quote(p.lstrip('/'))}" for p in exclude)
         return channel.run(f"tar -C / -czf - --ignore-failed-read {skip} {names}",
                            timeout=120).stdout
+
+
+def _must(channel: Channel, stage: str, command: str) -> Exec:
+    """Run ``command``; its failure is the harness's (an infrastructure error)."""
+    done = channel.run(command)
+    if done.exit_code != 0:
+        raise InfrastructureError(stage=stage, detail=done.error_text.strip())
+    return done

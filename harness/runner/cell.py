@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
 from harness.redact import redact_bytes, write_redacted
 from harness.report.results import Attempt, CellResult, StepRecord
-from harness.runner.context import RunContext
+from harness.runner.context import RunContext, cell_storage
 from harness.runner.goal import CellGallery
 from harness.runner.live import LiveCell, timed
 from harness.runner.pool import Lease, MachinePool
@@ -54,6 +54,12 @@ def run_cell(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str)
 
 def _attempt(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str,
              result: CellResult) -> None:
+    with cell_storage(ctx, scenario) as own:
+        _attempt_with(own, pool, scenario, image, result)
+
+
+def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str,
+                  result: CellResult) -> None:
     cell_dir = ctx.cell_dir(result.cell_id)
     result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
     result.vm = result.machine = ""

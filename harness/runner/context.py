@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import re
 import secrets
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.ports import Provider
+from harness.scenario.model import Scenario
+from harness.storage.azurite import Azurite
 from harness.storage.blobs import BlobStore
 
 KEEP_CHOICES = ("never", "on-failure", "always")
@@ -114,6 +120,7 @@ class RunContext:
     provider: Provider
     options: RunOptions
     say: Callable[[str], None] = _quiet  # live progress inside a cell (boot, each step)
+    storage: Azurite | None = None  # the server behind ``store`` when the cell has its own
 
     @staticmethod
     def slug(text: str) -> str:
@@ -127,3 +134,21 @@ class RunContext:
     def machine_prefix(self, worker: int) -> str:
         """Every machine (libvirt object) the harness makes starts with vmapp-<run id>."""
         return f"vmapp-{self.run_id}-w{worker}"
+
+
+@contextlib.contextmanager
+def cell_storage(ctx: RunContext, scenario: Scenario) -> Iterator[RunContext]:
+    """The run's package storage; or, for a scenario that stops and restarts storage, a server
+    of the cell's own (started in the cell's thread, which keeps it alive), so that no other
+    cell of the run sees that outage."""
+    if not any(s.fault is not None and s.fault.kind == "storage-restart" for s in scenario.steps):
+        yield ctx
+        return
+    folder = Path(tempfile.mkdtemp(prefix="azurite-", dir=ctx.vm_root))
+    try:
+        with Azurite(folder) as azurite:
+            yield dataclasses.replace(
+                ctx, store=BlobStore(azurite.account_url, azurite.account, azurite.key),
+                storage_port=azurite.port, storage=azurite)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

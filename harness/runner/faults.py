@@ -1,12 +1,14 @@
 """Fault injection: one handler per fault kind of the scenario schema (``FAULT_KEYS``).
 
-A fault changes the world the next steps run in: storage, links, commands or the network.
-Adding a kind means a row in ``harness.scenario.schema.FAULT_KEYS`` and a handler here.
+A fault changes the world the next steps run in: storage, links, commands, the network or the
+guest's disk.  Adding a kind means a row in ``harness.scenario.schema.FAULT_KEYS`` and a handler
+here; a fault armed for the next goal state also acts in :class:`ArmedFaults`.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +16,7 @@ from harness.ports import AgentPoll
 from harness.runner.live import LiveCell
 from harness.runner.state import CellState
 from harness.scenario.model import Fault
+from harness.storage.azurite import Azurite
 
 FaultHandler = Callable[[LiveCell, CellState, Fault], str]
 
@@ -63,27 +66,69 @@ def mid_command(cell: LiveCell, state: CellState, fault: Fault) -> str:
     return f"{what[fault.kind]} while {fault.app}'s command runs in the next goal state"
 
 
-def strike_mid_command(cell: LiveCell, state: CellState, goal: dict[str, Any]
-                       ) -> Callable[[AgentPoll], str | None]:
-    """A poll hook for one goal state: when an app with an armed fault shows a command
-    running, strike once (power cut, or kill the agent and send the goal state again) and say
-    what was done."""
+def disk_full(cell: LiveCell, state: CellState, fault: Fault) -> str:
+    guest = cell.machine.guest
+    guest.fill_disk(cell.agent.channel, fault.free_kib)
+    return (f"the disk under {guest.downloads_dir} (downloads and install commands) has "
+            f"{fault.free_kib} KiB of room left")
 
-    def strike(poll: AgentPoll) -> str | None:
+
+def disk_freed(cell: LiveCell, state: CellState, fault: Fault) -> str:
+    guest = cell.machine.guest
+    guest.free_disk(cell.agent.channel)
+    return f"the disk under {guest.downloads_dir} has its room back (what was written kept)"
+
+
+def _own_storage(cell: LiveCell) -> Azurite:
+    """The cell's package storage server: ``cell_storage`` gives a scenario that restarts
+    storage a server of its own."""
+    assert cell.ctx.storage is not None, "a storage-restart cell runs with storage of its own"
+    return cell.ctx.storage
+
+
+def storage_restart(cell: LiveCell, state: CellState, fault: Fault) -> str:
+    _own_storage(cell).stop()
+    state.faults.storage_back_after = fault.seconds
+    return (f"package storage stopped; it starts again {fault.seconds:g} s into the next goal "
+            "state")
+
+
+class ArmedFaults:
+    """What armed faults do while one goal state runs, seen from the host's polls: strike when
+    an app's command runs (power cut, or kill the agent and send the goal state again), and
+    start stopped package storage again once its time into the goal state has come."""
+
+    def __init__(self, cell: LiveCell, state: CellState, goal: dict[str, Any]) -> None:
+        self.cell, self.faults, self.goal = cell, state.faults, goal
+        self.started = time.monotonic()
+
+    def on_poll(self, poll: AgentPoll) -> str | None:
+        """Called at every poll; says what it did, if anything."""
+        back = self.faults.storage_back_after
+        if back is not None and time.monotonic() - self.started >= back:
+            return self._storage_back()
         running = _running_apps(poll)
-        for app in [a for a in state.faults.mid_command if a in running]:
-            kind = state.faults.mid_command.pop(app)
+        for app in [a for a in self.faults.mid_command if a in running]:
+            kind = self.faults.mid_command.pop(app)
             if kind == "power-cut":
-                cell.machine.reset()
+                self.cell.machine.reset()
                 return f"power cut while {app}: {running[app]}"
-            guest, channel = cell.machine.guest, cell.agent.channel
+            guest, channel = self.cell.machine.guest, self.cell.agent.channel
             guest.kill_agent(channel)
-            guest.start_agent(channel, json.dumps(goal, indent=2).encode(),
-                              int(goal["sequenceNumber"]))
+            guest.start_agent(channel, json.dumps(self.goal, indent=2).encode(),
+                              int(self.goal["sequenceNumber"]))
             return f"agent killed while {app}: {running[app]}; goal state sent again"
         return None
 
-    return strike
+    def finish(self) -> list[str]:
+        """Once the goal state has ended: storage it ended before is started again."""
+        return [self._storage_back()] if self.faults.storage_back_after is not None else []
+
+    def _storage_back(self) -> str:
+        _own_storage(self.cell).start()
+        self.faults.storage_back_after = None
+        return (f"package storage started again {time.monotonic() - self.started:.0f} s into "
+                "the goal state")
 
 
 def _running_apps(poll: AgentPoll) -> dict[str, str]:
@@ -103,4 +148,5 @@ FAULT_HANDLERS: dict[str, FaultHandler] = {
     "blob-missing": blob_missing, "sas-expired": sas_expired, "command-fails": command_fails,
     "network-cut": network_cut, "network-restore": network_restore,
     "power-cut": mid_command, "agent-killed": mid_command,
+    "disk-full": disk_full, "disk-freed": disk_freed, "storage-restart": storage_restart,
 }

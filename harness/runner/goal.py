@@ -22,11 +22,13 @@ RESOURCE_GROUP = "vmapp-harness"
 @dataclass
 class Faults:
     """Faults injected so far in a cell: links handed to the agent already expired, commands
-    replaced by one that fails, and faults armed to strike while an app's command runs."""
+    replaced by one that fails, faults armed to strike while an app's command runs, and package
+    storage stopped until some way into the next goal state."""
 
     expired: set[str] = field(default_factory=set)  # "app@version"
     failing: dict[tuple[str, str], int] = field(default_factory=dict)  # (app@version, op) -> exit
     mid_command: dict[str, str] = field(default_factory=dict)  # app -> fault kind, armed
+    storage_back_after: float | None = None  # storage stopped: seconds into the next goal state
 
     def command(self, key: str, operation: str, command: str | None) -> str | None:
         code = self.failing.get((key, operation))

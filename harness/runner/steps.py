@@ -14,7 +14,7 @@ from harness.errors import GuestUnreachable
 from harness.gallery import ServiceError
 from harness.gallery.names import parse_version
 from harness.report.results import CommandRecord, StepRecord
-from harness.runner.faults import FAULT_HANDLERS, strike_mid_command
+from harness.runner.faults import FAULT_HANDLERS, ArmedFaults
 from harness.runner.goal import goal_state
 from harness.runner.live import LiveCell
 from harness.runner.publish import upload
@@ -88,8 +88,10 @@ def apply_profile(cell: LiveCell, state: CellState, profile: Sequence[ProfileEnt
     state.sequence += 1
     goal = goal_state(state.sequence, cell.scenario, resolved, cell.published, cell.ctx.store,
                       state.faults, os_name=cell.machine.guest.name)
+    armed = ArmedFaults(cell, state, goal)
     outcome = cell.agent.apply(goal, timeout=cell.apply_timeout, on_reconnect=cell.reopen,
-                               on_poll=strike_mid_command(cell, state, goal))
+                               on_poll=armed.on_poll)
+    outcome.events += armed.finish()
     state.outcome = outcome
     if outcome.events:
         record.detail = "; ".join(outcome.events)

@@ -93,12 +93,18 @@ class Fault:
     version: str = ""  # empty: every version of ``app``
     operation: str = "install"  # command-fails: which command fails
     exit_code: int = 1  # command-fails: the exit code it fails with
+    free_kib: int = 4  # disk-full: the room left where the agent downloads and installs
+    seconds: float = 10.0  # storage-restart: how far into the next goal state storage is back
 
     @property
     def title(self) -> str:
         target = f"{self.app}@{self.version}" if self.version else self.app
         if self.kind == "command-fails":
             target += f" {self.operation} (exit {self.exit_code})"
+        if self.kind == "disk-full":
+            target = f"({self.free_kib} KiB free)"
+        if self.kind == "storage-restart":
+            target = f"(back {self.seconds:g} s into the next goal state)"
         return f"{self.kind} {target}".strip()
 
 

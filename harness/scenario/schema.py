@@ -156,10 +156,16 @@ FAULT_KEYS: dict[str, tuple[str, ...]] = {
     "network-restore": (),
     "power-cut": ("app",),
     "agent-killed": ("app",),
+    "disk-full": ("free_kib",),
+    "disk-freed": (),
+    "storage-restart": ("seconds",),
 }
 # Faults that strike during the next goal state, while the named app's command runs.
 FAULTS_MID_COMMAND = ("power-cut", "agent-killed")
 FAULTS_ON_BLOBS = ("blob-missing", "sas-expired")
+# disk-full: the room left where the agent downloads and installs (a tmpfs in the guest's memory,
+# counted in 4 KiB pages: at least one).
+MAX_FREE_KIB = 1024 * 1024
 OPERATIONS = ("install", "update", "remove")
 
 STEP_KEYS = {
@@ -178,6 +184,8 @@ STEP_KEYS = {
         "version": Field((str, int, float)),
         "operation": Field(str, choices=OPERATIONS),
         "exit_code": Field(int, minimum=1, maximum=255),
+        "free_kib": Field(int, minimum=4, maximum=MAX_FREE_KIB),
+        "seconds": Field((int, float), minimum=0, maximum=3600),
     }),
     "expect": Field(dict, keys={
         "extension": Field(str, choices=("success", "error")),

@@ -52,6 +52,7 @@ class StepBuilder:
         self.linked = {f"{v.app}@{v.version}" for v in versions if v.package.url}
         self.updatable = {f"{v.app}@{v.version}" for v in versions if v.update is not None}
         self.published_later: set[str] = set()
+        self.disk_full = False  # a disk-full fault came before the step being built
 
     def fail(self, path: PathKey, problem: str) -> None:
         self.check.fail(path, problem)
@@ -118,7 +119,9 @@ class StepBuilder:
         version = str(body["version"]) if "version" in body else ""
         fault = model.Fault(kind=kind, app=app, version=version,
                             operation=body.get("operation", "install"),
-                            exit_code=body.get("exit_code", 1))
+                            exit_code=body.get("exit_code", 1),
+                            free_kib=body.get("free_kib", model.Fault.free_kib),
+                            seconds=float(body.get("seconds", model.Fault.seconds)))
         if "app" not in takes:
             return model.Step(kind="fault", line=line, fault=fault)
         if not app:
@@ -138,6 +141,18 @@ class StepBuilder:
             self.fail((*path, "operation"), f"no version of {app!r} named here has an update "
                       "command to fail")
         return model.Step(kind="fault", line=line, fault=fault)
+
+    def disk(self, body: Any, path: PathKey) -> None:
+        """Follow disk-full and disk-freed faults in step order (a disk-full with a bad key
+        still counts): disk-freed needs a disk-full in force."""
+        kind = body.get("kind") if isinstance(body, dict) else None
+        if kind == "disk-full":
+            self.disk_full = True
+        elif kind == "disk-freed":
+            if not self.disk_full:
+                self.fail((*path, "kind"), "a disk-freed fault gives back the room a disk-full "
+                          "fault took; no disk-full fault is in force here")
+            self.disk_full = False
 
     def publish(self, body: list[dict[str, Any]], line: int | None, path: PathKey
                 ) -> model.Step:
@@ -195,6 +210,8 @@ class StepBuilder:
                       f"steps are: {', '.join(STEP_KEYS)}")
             return None
         self.check.value(body, STEP_KEYS[kind], where)
+        if kind == "fault":
+            self.disk(body, where)
         if not self.check.clean(where):
             return None
         line = self.check.doc.line(path)

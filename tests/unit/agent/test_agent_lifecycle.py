@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent_guest import Guest
+from agent_guest import LINUX_EXT, Guest
 
 # -- install: folder, file naming, interpreter ------------------------------------------------
 
@@ -312,6 +312,11 @@ def test_download_waits_for_storage_that_comes_up_late(guest: Guest) -> None:
         servers[0].server_close()
     assert guest.results(1)["late"] == "Install SUCCESS"
     assert (guest.app_dir("late", "1.0.0") / "late").read_bytes() == payload
+    retries = guest.ops(1, "late")[0]["downloads"][0]["retries"]
+    assert retries >= 1, "the refused attempts are counted in the details file"
+    log = (guest.root / "var/log/azure" / LINUX_EXT / "vmapp-agent.log").read_text()
+    assert f"late: package download attempt {retries} failed (connection failed: " in log
+    assert log.count("late: package download attempt") == retries
 
 
 def test_config_download_failure_names_the_config(guest: Guest) -> None:

@@ -87,3 +87,29 @@ def test_a_killed_harness_leaves_no_machine_running(tmp_path: Path) -> None:
             break
         subprocess.run(["sleep", "0.1"], check=False)
     assert not Path(f"/proc/{init}").exists()
+
+
+def test_a_full_disk_is_the_machines_own_keeps_what_was_there_and_gives_it_back(
+        tmp_path: Path) -> None:
+    m = machine(tmp_path)
+    m.boot()
+    try:
+        channel = m.connect()
+        folder = m.guest.downloads_dir
+        room = f"df -B1 --output=avail {folder} | tail -n 1"
+        channel.run(f"mkdir -p {folder}/kept && echo kept > {folder}/kept/file")
+        m.guest.fill_disk(channel, 16)
+        assert "vmapp-disk-full" not in Path("/proc/self/mountinfo").read_text()  # not the host's
+        assert channel.run(f"cat {folder}/kept/file").text == "kept\n"
+        assert channel.run(room).text.strip() == str(16 * 1024)
+        full = channel.run(f"head -c 32K /dev/zero > {folder}/big")
+        assert full.exit_code != 0 and b"No space left on device" in full.stderr
+        m.guest.fill_disk(channel, 64)  # again while full: the room is set anew
+        assert channel.run(room).text.strip() == str(64 * 1024)
+        assert channel.run(f"head -c 32K /dev/zero > {folder}/big").exit_code == 0
+        m.guest.free_disk(channel)
+        assert channel.run(f"mountpoint -q {folder}").exit_code != 0
+        assert channel.run(f"cat {folder}/kept/file; wc -c < {folder}/big").text == "kept\n32768\n"
+        m.guest.free_disk(channel)  # nothing to give back: nothing happens
+    finally:
+        m.destroy()

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.netutil import is_listening
 from harness.runner.cell import run_cell
-from harness.runner.context import RunContext, RunOptions
+from harness.runner.context import RunContext, RunOptions, cell_storage
 from harness.runner.pool import MachinePool
 from harness.scenario.load import load_scenario
 from harness.settings import REPO_ROOT
@@ -93,3 +94,33 @@ def test_idempotence_check_holds_for_every_goal_state(
     assert cell.outcome == "passed", cell.message
     applied = [s for s in cell.steps if s.kind in ("deploy", "update", "remove")]
     assert applied and all(s.idempotence == "held" for s in applied)
+
+
+def test_a_scenario_that_restarts_storage_gets_storage_of_its_own(
+        local_run: tuple[RunContext, MachinePool]) -> None:
+    ctx, _pool = local_run
+    with cell_storage(ctx, load_scenario(LIBRARY / "fault-storage-restart.yaml")) as own:
+        assert own.storage is not None and own.storage_port != ctx.storage_port
+        assert is_listening(own.storage_port)
+        port, folder = own.storage_port, own.storage.data_dir
+    assert not is_listening(port) and not folder.exists()
+    assert is_listening(ctx.storage_port)  # the run's storage never stopped
+    with cell_storage(ctx, load_scenario(LIBRARY / "tar-golang.yaml")) as same:
+        assert same is ctx
+
+
+def test_stopped_storage_is_back_when_the_goal_state_ends_before_its_time(
+        local_run: tuple[RunContext, MachinePool], tmp_path: Path) -> None:
+    scenario = tmp_path / "early.yaml"
+    scenario.write_text(
+        "description: a goal state with nothing to download ends long before storage is due\n"
+        "gallery:\n  applications:\n    a:\n      versions:\n"
+        "        1.0.0: {package: {content: a}, install: 'true', remove: 'true'}\n"
+        "steps:\n  - fault: {kind: storage-restart, seconds: 600}\n  - deploy: []\n"
+        "  - deploy: [{app: a, version: 1.0.0}]\n"
+        "  - expect: {applications: {a: {result: Install SUCCESS}}}\n")
+    ctx, pool = local_run
+    cell = run_cell(ctx, pool, load_scenario(scenario), "debian-12")
+    assert cell.outcome == "passed", cell.message
+    assert cell.steps[1].detail.startswith("package storage started again ")
+    assert "storage" not in cell.steps[2].detail

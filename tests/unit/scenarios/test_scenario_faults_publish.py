@@ -1,4 +1,5 @@
-"""The `command-fails` fault and the `publish` step: what loads, and every error they can raise."""
+"""The `command-fails`, `disk-full`, `disk-freed` and `storage-restart` faults and the `publish`
+step: what loads, and every error they can raise."""
 
 from __future__ import annotations
 
@@ -62,6 +63,41 @@ def test_command_fails_errors(tmp_path: Path, no_spawn: None) -> None:
         "'uninstall' (did you mean 'install'?)",
         "steps[4].fault.exit_code: a blob-missing fault takes 'app', 'version'; drop 'exit_code'",
         "steps[5].fault.operation: a network-cut fault concerns the whole VM; drop 'operation'"]
+
+
+def test_disk_and_storage_faults_load_with_their_defaults_and_options(tmp_path: Path,
+                                                                      no_spawn: None) -> None:
+    scenario = load(tmp_path, "  - fault: {kind: disk-full}\n"
+                    "  - fault: {kind: disk-full, free_kib: 32}\n"
+                    "  - fault: {kind: disk-freed}\n"
+                    "  - fault: {kind: storage-restart}\n"
+                    "  - fault: {kind: storage-restart, seconds: 2.5}\n")
+    assert [step.fault for step in scenario.steps] == [
+        model.Fault(kind="disk-full", free_kib=4), model.Fault(kind="disk-full", free_kib=32),
+        model.Fault(kind="disk-freed"), model.Fault(kind="storage-restart", seconds=10.0),
+        model.Fault(kind="storage-restart", seconds=2.5)]
+    assert [s.title for s in scenario.steps] == [
+        "fault disk-full (4 KiB free)", "fault disk-full (32 KiB free)", "fault disk-freed",
+        "fault storage-restart (back 10 s into the next goal state)",
+        "fault storage-restart (back 2.5 s into the next goal state)"]
+
+
+def test_disk_and_storage_fault_errors(tmp_path: Path, no_spawn: None) -> None:
+    assert errors(tmp_path, "  - fault: {kind: disk-freed}\n"
+                  "  - fault: {kind: disk-full, free_kib: 2}\n"
+                  "  - fault: {kind: disk-freed}\n"
+                  "  - fault: {kind: disk-freed}\n"
+                  "  - fault: {kind: disk-full, app: a}\n"
+                  "  - fault: {kind: storage-restart, seconds: -1}\n"
+                  "  - fault: {kind: storage-restart, free_kib: 8}\n") == [
+        "steps[0].fault.kind: a disk-freed fault gives back the room a disk-full fault took; "
+        "no disk-full fault is in force here",
+        "steps[1].fault.free_kib: must be at least 4, got 2",
+        "steps[3].fault.kind: a disk-freed fault gives back the room a disk-full fault took; "
+        "no disk-full fault is in force here",
+        "steps[4].fault.app: a disk-full fault takes 'free_kib'; drop 'app'",
+        "steps[5].fault.seconds: must be at least 0, got -1",
+        "steps[6].fault.free_kib: a storage-restart fault takes 'seconds'; drop 'free_kib'"]
 
 
 def test_publish_holds_its_versions_back_until_the_step(tmp_path: Path, no_spawn: None) -> None:
