@@ -20,10 +20,11 @@ import libvirt
 
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
-from harness.images.build import BuiltImage, ensure_image
+from harness.images.build import BuiltImage, ensure_image, read_manifest
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
 from harness.machines.linux import LinuxSystemd
+from harness.machines.record import MachineGone, read_record, write_record
 from harness.machines.ssh import SshChannel
 from harness.netutil import free_port
 from harness.ports import GuestOS
@@ -211,4 +212,28 @@ class VagrantProvider:
             ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,
             memory_mib=self.memory_mib, console_log=machine.console_log)
         (folder / "Vagrantfile").write_text(text)
+        write_record(folder, self.kind, {"run_id": self.run_id, "driver": self.driver,
+                                         "cpus": self.cpus, "memory_mib": self.memory_mib},
+                     {"name": name, "image": str(built.folder), "ssh_port": machine.ssh_port,
+                      "boot_seconds": machine.boot_seconds, "ready_seconds": ready})
         return machine
+
+    def attach(self, folder: Path) -> VagrantMachine:
+        """The kept VM of ``folder``, from the build of the image it was made of (even if the
+        recipe changed since) and the SSH port its Vagrantfile forwards."""
+        fields = read_record(folder)["machine"]
+        try:
+            image = Path(fields["image"])
+            manifest = read_manifest(image)
+            if manifest is None:
+                raise MachineGone(stage="find kept machine", vm=fields["name"],
+                                  detail=f"its image build {image} is gone (vmapp images prune?)")
+            built = BuiltImage(name=str(manifest["name"]), key=str(manifest["key"]),
+                               folder=image)
+            return VagrantMachine(name=fields["name"], folder=folder, image=built,
+                                  ssh_port=int(fields["ssh_port"]),
+                                  boot_seconds=int(fields["boot_seconds"]),
+                                  ready_seconds=int(fields["ready_seconds"]), started=True)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MachineGone(stage="find kept machine",
+                              detail=f"{folder}: damaged machine.json ({exc!r})") from exc

@@ -77,10 +77,11 @@ class CellResult:
     retries: list[Attempt] = field(default_factory=list)
     artifacts: str = ""
     vm: str = ""
-    machine: str = ""  # how the cell got its machine: "booted" or "reverted" (to a snapshot)
+    machine: str = ""  # how the cell got its machine: "booted", "reverted" or "kept"
     origin: str = ""  # in a merged report: the run, its host and shard the cell came from
     kept: bool = False
     login: str = ""
+    note: str = ""  # about the cell's machine since: a kept VM rerun, rechecked or destroyed
     accel: str = ""
     image_key: str = ""
     agent_version: str = ""

@@ -7,11 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import testinfra.host
+
 from harness.agent.client import Outcome
 from harness.checks import host_for, run_check
 from harness.errors import GuestUnreachable
 from harness.gallery import ServiceError
 from harness.gallery.names import parse_version
+from harness.ports import Channel
 from harness.report.results import CommandRecord, StepRecord
 from harness.runner.faults import FAULT_HANDLERS, strike_mid_command
 from harness.runner.goal import goal_state
@@ -217,6 +220,33 @@ def _judge_publish(answer: str | None, version: str, text: str | None) -> tuple[
 
 
 def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    _expect(step, state, record, cell.gallery.publish_errors,
+            lambda: host_for(cell.agent.channel, cell.machine.name))
+
+
+# What an expect step says of the service's answers during the run, not of the VM's state.
+NOT_RECHECKED = {"service_error": "the service's answer", "publish_errors": "publish answers",
+                 "reboots": "reboots during the last deployment"}
+
+
+def recheck_expect(channel: Channel, vm: str, state: CellState, step: Step,
+                   record: StepRecord) -> None:
+    """An expect step against a kept VM as it is now (``state.outcome``: the newest status its
+    agent holds): extension status, applications and checks; what the service answered during
+    the run is not the VM's to tell again, and is left out (said in the record)."""
+    left_out = [text for name, text in NOT_RECHECKED.items()
+                if getattr(step, name) not in (None, ())]
+    if left_out:
+        record.detail = "not rechecked (answers during the run, not the VM's state): " + \
+            ", ".join(left_out)
+    _expect(replace(step, service_error=None, publish_errors=(), reboots=None), state, record,
+            {}, lambda: host_for(channel, vm))
+
+
+def _expect(step: Step, state: CellState, record: StepRecord, publish_errors: dict[str, str],
+            host: Callable[[], testinfra.host.Host]) -> None:
+    """Judge an expect step; ``host`` (testinfra's) is asked for only if the step has checks,
+    so a scenario whose every profile the service refuses needs no machine."""
     if step.extension is not None:
         got = state.outcome.extension_status if state.outcome else "<no goal state yet>"
         _note(record, f"extension status = {step.extension}", f"extension status = {got}",
@@ -225,7 +255,7 @@ def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
         _note(record, f"service error = {step.service_error!r}",
               f"service error = {state.service_error!r}", state.service_error == step.service_error)
     for version, text in step.publish_errors:
-        _note(record, *_judge_publish(cell.gallery.publish_errors.get(version), version, text))
+        _note(record, *_judge_publish(publish_errors.get(version), version, text))
     if step.reboots is not None:
         seen = len(state.outcome.reboots) if state.outcome else 0
         _note(record, f"reboots during the last deployment = {step.reboots}",
@@ -233,9 +263,9 @@ def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
     for want in step.app_expectations:
         _note(record, *_judge_app(state, want))
     if step.checks:
-        host = host_for(cell.agent.channel, cell.machine.name)
+        checked = host()
         for check in step.checks:
-            for result in run_check(host, check):
+            for result in run_check(checked, check):
                 where = f" (line {check.line})" if check.line else ""
                 _note(record, f"{result.title}: {result.expected}{where}",
                       f"{result.title}: {result.actual}", result.passed)
