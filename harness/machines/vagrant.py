@@ -20,7 +20,7 @@ import libvirt
 
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
-from harness.images.build import BuiltImage, ensure_image, read_manifest
+from harness.images.build import KERNEL_CMDLINE, BuiltImage, ensure_image, read_manifest
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
 from harness.machines.linux import LinuxSystemd
@@ -210,7 +210,8 @@ class VagrantProvider:
             domain=name, run_id=self.run_id, image=built.name, vagrant_home=vagrant_home(),
             ssh_port=machine.ssh_port, ssh_timeout=ready, box_name=built.box_name,
             ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,
-            memory_mib=self.memory_mib, console_log=machine.console_log)
+            memory_mib=self.memory_mib, console_log=machine.console_log,
+            kernel_cmdline=KERNEL_CMDLINE)
         (folder / "Vagrantfile").write_text(text)
         write_record(folder, self.kind, {"run_id": self.run_id, "driver": self.driver,
                                          "cpus": self.cpus, "memory_mib": self.memory_mib},

@@ -1,7 +1,8 @@
 """The engineer's loop on one kept VM (one boot), through the CLI: `vmapp run --keep always`,
 `vmapp cell recheck` passes, a change made through `vmapp ssh` makes it fail naming the check,
 `vmapp cell rerun` passes again on the same VM (not reverted), `vmapp cell destroy` leaves no
-domain, no volume and no folder.  The same loop on a local machine runs in the unit tests
+domain, no volume and no folder.  On the way, the serial console holds the boot from power-on.
+The same loop on a local machine runs in the unit tests
 (tests/unit/runner/test_kept_cells.py)."""
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def test_recheck_break_rerun_and_destroy_a_kept_vm(tmp_path: Path) -> None:
     run = record_booted(reports / "latest" / "results.json")
     cell = f"{run.run_id}/kept-loop[debian-12]"
     vm = run.cells[0].vm
+    console = (reports / run.run_id / run.cells[0].artifacts / "console.log").read_text()
+    assert "Linux version" in console and "login:" in console  # from power-on to the prompt
     try:
         done = vmapp("cell", "recheck", cell, reports=reports, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
