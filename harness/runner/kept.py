@@ -65,11 +65,11 @@ def rerun(kept: CellResult, progress: Progress) -> tuple[RunResult, Path]:
     """The scenario's steps again on the kept VM, as it is (goal states numbered on from the
     newest its agent has seen), with a package storage of this run's own."""
     scenario = scenario_of(kept)
+    provider, machine = attach(machine_folder(kept.vm))
     run, report_dir = _new_report(kept)
     progress(f"{kept.cell_id} on {kept.vm}: {CARRIED_OVER}", None)
     vm_root = claim_run_folder(state_dir() / "runs" / run.run_id)
     try:
-        provider, machine = attach(machine_folder(kept.vm))
         options = RunOptions(keep="always", retries=0)
         with run_context(run, report_dir, options, provider, vm_root, progress) as ctx:
             pool = MachinePool(provider, machine.folder.parent, ctx.machine_prefix(1))
@@ -89,10 +89,10 @@ def recheck(kept: CellResult, progress: Progress, *, every: bool = False
     expects = [(n, step) for n, step in enumerate(scenario.steps) if step.kind == "expect"]
     if not expects:
         raise ConfigError(problem="has no expect step to recheck", file=str(scenario.file))
+    provider, machine = attach(machine_folder(kept.vm))
     run, report_dir = _new_report(kept)
     progress(f"{kept.cell_id} on {kept.vm}: {CARRIED_OVER} (nothing is deployed)", None)
     try:
-        provider, machine = attach(machine_folder(kept.vm))
         pool = MachinePool(provider, machine.folder.parent, "")
         cell_dir = report_dir / "cells" / RunContext.slug(kept.cell_id)
         cell_dir.mkdir(parents=True, exist_ok=True)
@@ -184,6 +184,11 @@ def _prefixed(ctx: RunContext, kept: CellResult, progress: Progress) -> RunConte
 
 
 def _finish(run: RunResult, report_dir: Path) -> None:
+    """Write the command's report; one that never got to its cell (storage did not start,
+    Ctrl-C) is dropped, so `latest` still names a run with the cell in it."""
+    if not run.cells:
+        shutil.rmtree(report_dir, ignore_errors=True)
+        return
     run.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     run.seconds = round(sum(c.seconds for c in run.cells), 1)
     write_reports(run, report_dir)

@@ -19,7 +19,7 @@ from harness.runner.kept import machine_folder
 
 VM = "vmapp-20261203-000000-abcd-w1-1-debian-12"
 KEPT = CellResult(scenario="tar-golang", image="debian-12", outcome="failed", kept=True, vm=VM,
-                  artifacts="cells/tar-golang-debian-12",
+                  artifacts="cells/tar-golang-debian-12", file="scenarios/tar-golang.yaml",
                   login="cd x && vagrant ssh\n  or: ssh -p 2222 vagrant@127.0.0.1")
 PASSED = CellResult(scenario="zip-unzip", image="debian-12", artifacts="cells/zip-unzip-debian-12")
 
@@ -136,3 +136,10 @@ def test_a_kept_vagrant_vm_is_found_again_from_its_record(tmp_path: Path) -> Non
                                          '"machine": {}}')
     with pytest.raises(MachineGone, match=r"damaged machine\.json"):
         attach(folder)
+
+
+def test_a_rerun_whose_vm_is_gone_fails_before_any_report(
+        reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cell", "rerun", "tar-golang[debian-12]"]) == 3
+    assert capsys.readouterr().err.startswith(f"vmapp: find kept machine [{VM}]: its folder ")
+    assert sorted(p.name for p in reports.iterdir()) == ["latest", "r1"]
