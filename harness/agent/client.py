@@ -101,7 +101,9 @@ class AgentClient:
 
     def newest_outcome(self) -> Outcome:
         """What the newest goal state left in the status files, as the machine holds them now."""
-        return self._outcome(self.newest_sequence(), self.boot_id(), [])
+        seq = self.newest_sequence()
+        final = self.guest.poll(self.channel, seq)
+        return self._outcome(seq, final, final.boot_id, [])
 
     def apply(self, goal: dict[str, Any], *, timeout: float,
               on_reconnect: Callable[[Channel], None] = lambda _c: None,
