@@ -64,6 +64,7 @@ def test_recheck_rerun_and_destroy_a_kept_local_machine(tmp_path: Path) -> None:
     cell = latest(tmp_path)
     assert "goal states go on after 2" in cell["note"]  # the agent had seen 0 (warm-up), 1, 2
     assert [s["outcome"] for s in cell["steps"]] == ["passed"] * 4
+    assert cell["note"] in (tmp_path / "reports" / "latest" / "index.html").read_text()
     status = tmp_path / "reports" / "latest" / cell["artifacts"] / "status"
     assert (status / "4.status").is_file() and not (status / "5.status").exists()
 
