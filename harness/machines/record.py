@@ -24,6 +24,9 @@ def write_record(folder: Path, kind: str, provider: dict[str, Any],
 
 
 def read_record(folder: Path) -> dict[str, Any]:
+    if not (folder / RECORD).is_file():
+        raise MachineGone(stage="find kept machine", detail=f"{folder} has no {RECORD} (kept by "
+                          "a harness before 2026-12-03? vmapp gc removes it)")
     try:
         data = json.loads((folder / RECORD).read_text())
     except (OSError, ValueError) as exc:
