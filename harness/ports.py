@@ -182,3 +182,7 @@ class Provider(Protocol):
     def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
                ) -> Machine:
         """A machine of ``image``, not started yet (``ready_seconds`` overrides the image's)."""
+
+    def attach(self, folder: Path) -> Machine:
+        """The machine an earlier run kept in ``folder`` (one this backend made), running and
+        as that run left it: nothing reverted (an engineer works on it between runs)."""

@@ -99,6 +99,18 @@ class AgentClient:
             raise AgentCrashed(stage="agent capabilities", vm=self.vm, detail=done.error_text)
         return str(json.loads(done.stdout)["agentVersion"])
 
+    def newest_sequence(self) -> int:
+        """The newest goal state the agent has seen on this machine (its mrseq; 0 for none): on a
+        machine that is not fresh, the next goal state must come after it."""
+        mrseq = self.guest.poll(self.channel, 0).mrseq
+        return int(mrseq) if mrseq.isdigit() else 0
+
+    def newest_outcome(self) -> Outcome:
+        """What the newest goal state left in the status files, as the machine holds them now."""
+        seq = self.newest_sequence()
+        final = self.guest.poll(self.channel, seq)
+        return self._outcome(seq, final, final.boot_id, [])
+
     def apply(self, goal: dict[str, Any], *, timeout: float,
               on_reconnect: Callable[[Channel], None] = lambda _c: None,
               on_poll: Callable[[AgentPoll], str | None] = lambda _p: None,

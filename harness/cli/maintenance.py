@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
-from harness.errors import ConfigError, ConfigErrors
+from harness.cli.where import kept_cell, kept_hint, run_folder
+from harness.errors import ConfigError
 from harness.report.results import merge_runs, read_results
 from harness.runner.context import new_run_id
 from harness.runner.reap import dead_runs, reap
 from harness.runner.run import write_reports
-from harness.settings import reports_dir, state_dir
+from harness.settings import state_dir
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,27 +38,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=handle_gc)
 
 
-def run_folder(run: str, field: str = "run") -> Path:
-    """A run's report folder: ``run`` as a path from where the user stands, else as a run id
-    (or folder) in the reports folder."""
-    places = list(dict.fromkeys([Path(run), reports_dir() / run]))
-    for folder in places:
-        if (folder / "results.json").is_file():
-            return folder.resolve()
-    raise ConfigError(problem="no results.json in " + " or ".join(str(p) for p in places),
-                      field=field)
-
-
-def _kept_cells(run: str) -> str:
-    """Which cells of ``run`` have a kept VM, as a hint; nothing when the run cannot be read."""
-    try:
-        cells = read_results(run_folder(run) / "results.json").cells
-    except (ConfigError, ConfigErrors):
-        return ""
-    kept = [f"{run}/{c.cell_id}" for c in cells if c.kept]
-    return f"; kept in {run}: {', '.join(kept)}" if kept else f"; no VM was kept in {run}"
-
-
 def handle_report(args: argparse.Namespace) -> int:
     folders = [run_folder(run) for run in args.runs]
     if not args.merge:
@@ -83,28 +62,19 @@ def handle_report(args: argparse.Namespace) -> int:
 def handle_ssh(args: argparse.Namespace) -> int:
     if not args.cell:
         raise ConfigError(problem="name a kept cell: vmapp ssh [RUN/]SCENARIO[IMAGE] "
-                          f"[-- COMMAND]{_kept_cells('latest')}", field="cell")
-    run, _, cell_id = args.cell.rpartition("/")
-    run = run or "latest"
-    try:
-        folder = run_folder(run, field="cell")
-    except ConfigError as exc:
-        raise ConfigError(problem=f"{exc.problem} (a cell is RUN/SCENARIO[IMAGE]; RUN is a run "
-                          "id or folder, latest when left out)", field="cell") from None
-    results = read_results(folder / "results.json")
-    for cell in results.cells:
-        if cell.cell_id == cell_id:
-            if not cell.kept:
-                raise ConfigError(problem=f"{cell_id} was not kept (run with --keep on-failure "
-                                  "or --keep always)", field="cell")
-            login = cell.login.strip().splitlines()[-1:]
-            if not login:
-                raise ConfigError(problem=f"{cell_id} was kept but its run recorded no login",
-                                  field="cell")
-            remote = args.command[1:] if args.command[:1] == ["--"] else args.command
-            os.execvp("ssh", login[0].split("or: ", 1)[-1].split() + remote)
-    known = ", ".join(c.cell_id for c in results.cells)
-    raise ConfigError(problem=f"no cell {cell_id!r} in run {run} (cells: {known})", field="cell")
+                          f"[-- COMMAND]{kept_hint('latest')}", field="cell")
+    cell = kept_cell(args.cell).cell
+    login = cell.login.strip().splitlines()[-1:]
+    if not login:
+        raise ConfigError(problem=f"{cell.cell_id} was kept but its run recorded no login",
+                          field="cell")
+    command = login[0].split("or: ", 1)[-1].split()
+    if command[:1] != ["ssh"]:
+        raise ConfigError(problem=f"{cell.cell_id}'s machine has no SSH login: {login[0]}",
+                          field="cell")
+    remote = args.command[1:] if args.command[:1] == ["--"] else args.command
+    os.execvp("ssh", command + remote)
+    return 0  # not reached: the process is ssh now
 
 
 def handle_gc(args: argparse.Namespace) -> int:

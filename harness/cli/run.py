@@ -102,7 +102,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
         _writable_folder(args.junitxml.parent, "--junitxml")
 
 
-def _say(message: str, cell: CellResult | None) -> None:
+def say_progress(message: str, cell: CellResult | None) -> None:
+    """Live progress of a run (a line per event, a cell's outcome when it ends)."""
     if cell is None:
         print(f"  .. {message}", flush=True)
         return
@@ -133,8 +134,8 @@ def handle(args: argparse.Namespace) -> int:
           flush=True)
     run_id = new_run_id()
     try:
-        run, folder = run_matrix(scenarios, options=options, progress=_say, run_id=run_id,
-                                 cells=cells, shard=args.shard or "",
+        run, folder = run_matrix(scenarios, options=options, progress=say_progress,
+                                 run_id=run_id, cells=cells, shard=args.shard or "",
                                  seconds=durations(history()))
     finally:  # an interrupted run's JUnit XML too: CI shows the cells that finished
         junit = reports_dir() / run_id / "junit.xml"

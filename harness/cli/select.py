@@ -7,7 +7,7 @@ import argparse
 import contextlib
 from pathlib import Path
 
-from harness.cli.maintenance import run_folder
+from harness.cli.where import run_folder
 from harness.errors import ConfigError, ConfigErrors
 from harness.images.recipe import unknown_image
 from harness.report.results import RunResult, read_results

@@ -21,7 +21,10 @@ from harness.errors import InfrastructureError
 from harness.images.recipe import Recipe, find_recipe, recipe_names
 from harness.settings import cache_dir
 
-KERNEL_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
+# Not "quiet": the serial console (each cell's console.log) then holds the kernel's and systemd's
+# boot messages from power-on, not only the login prompt.  Every VM's Vagrantfile sets it too,
+# so boxes built with "quiet" before boot the same way.
+KERNEL_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0"
 
 BOX_VAGRANTFILE = f"""\
 # Box defaults: boot the box's own kernel and initrd, with the root disk as /dev/vda.

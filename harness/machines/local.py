@@ -27,6 +27,7 @@ from harness.errors import GuestUnreachable, InfrastructureError
 from harness.images.launcher import build_launcher
 from harness.images.recipe import find_recipe, unknown_image
 from harness.machines.linux import LinuxSystemd
+from harness.machines.record import MachineGone, read_record, write_record
 from harness.machines.winestandin import WineStandin
 from harness.ports import Channel, Exec
 from harness.waiting import wait_until
@@ -246,7 +247,9 @@ class LocalMachine:
         self._start(new_boot=False)
 
     def login_hint(self) -> str:
-        return f"nsenter -t <init pid> -m -p chroot {self.merged} (the overlay: {self.folder})"
+        return (f"a local machine runs only while a vmapp command uses it (no SSH); its files "
+                f"are the overlay in {self.folder / 'upper'}, and `vmapp cell rerun|recheck` "
+                "start it again")
 
     def destroy(self) -> None:
         self._stop(signal.SIGKILL)
@@ -266,5 +269,26 @@ class LocalProvider:
                ) -> LocalMachine:
         standin = unknown_image(image) is None and find_recipe(image).guest == "wine-standin"
         guest = LocalWineStandin(build_launcher()) if standin else LocalGuest()
-        return LocalMachine(name=name, folder=folder, guest=guest,
-                            ready_seconds=ready_seconds or 30)
+        machine = LocalMachine(name=name, folder=folder, guest=guest,
+                               ready_seconds=ready_seconds or 30)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_record(folder, self.kind, {"root": str(self.root)},
+                     {"name": name, "ready_seconds": machine.ready_seconds})
+        return machine
+
+    def attach(self, folder: Path) -> LocalMachine:
+        """A kept local machine, started again over its overlay: its namespace died with the
+        process that ran it, so this is a new boot (files carry over, processes do not; the
+        agent resumes as at a VM's boot)."""
+        fields = read_record(folder)["machine"]
+        if not (folder / "upper").is_dir():
+            raise MachineGone(stage="find kept machine", vm=folder.name,
+                              detail=f"{folder} holds no overlay (never started?)")
+        try:
+            machine = LocalMachine(name=str(fields["name"]), folder=folder,
+                                   ready_seconds=int(fields["ready_seconds"]), started=True)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MachineGone(stage="find kept machine",
+                              detail=f"{folder}: damaged machine.json ({exc!r})") from exc
+        machine.power_on()
+        return machine

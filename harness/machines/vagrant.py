@@ -20,11 +20,12 @@ import libvirt
 
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
-from harness.images.build import BuiltImage, ensure_image
+from harness.images.build import KERNEL_CMDLINE, BuiltImage, ensure_image, read_manifest
 from harness.images.launcher import build_launcher
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd, warm
 from harness.machines.linux import LinuxSystemd
+from harness.machines.record import MachineGone, read_record, write_record
 from harness.machines.ssh import SshChannel
 from harness.machines.winestandin import WineStandin
 from harness.netutil import free_port
@@ -134,9 +135,11 @@ class VagrantMachine:
                           vm=self.name)
 
     def login_hint(self) -> str:
-        return (f"cd {self.folder} && VAGRANT_HOME={vagrant_home()} vagrant ssh\n"
-                f"  or: ssh -p {self.ssh_port} -i {self.image.ssh_key} "
-                f"-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null vagrant@127.0.0.1")
+        ssh = (f"ssh -p {self.ssh_port} -i {self.image.ssh_key} "
+               "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null vagrant@127.0.0.1")
+        if self.restored:  # defined through libvirt from a warm copy: Vagrant does not know it
+            return ssh
+        return f"cd {self.folder} && VAGRANT_HOME={vagrant_home()} vagrant ssh\n  or: {ssh}"
 
     def boot(self) -> None:
         self.started = True
@@ -149,9 +152,20 @@ class VagrantMachine:
         if self.shape is None or not warm.saved(folder := self.shape.folder(agent)):
             return False
         self.started = self.restored = True
-        self._libvirt(lambda conn: warm.restore(
-            conn, folder, name=self.name, ssh_port=self.ssh_port, console_log=self.console_log,
-            description=f"vmapp-harness run={self.run_id} (warm)"))
+        record = read_record(self.folder)  # found again later (kept) as what it is
+        write_record(self.folder, record["kind"], record["provider"],
+                     {**record["machine"], "restored": True})
+        try:
+            self._libvirt(lambda conn: warm.restore(
+                conn, folder, name=self.name, ssh_port=self.ssh_port,
+                console_log=self.console_log,
+                description=f"vmapp-harness run={self.run_id} (warm)"))
+        except InfrastructureError:  # an unusable copy goes; this machine boots instead
+            warm.discard(folder)
+            self._libvirt(lambda conn: libvirtd.remove_domain(conn, self.name))
+            self.restored = False
+            write_record(self.folder, record["kind"], record["provider"], record["machine"])
+            return False
         return True
 
     def save_warm(self, snapshot: str, agent: str) -> None:
@@ -238,8 +252,7 @@ class VagrantProvider:
         template = TEMPLATE.read_text()
         shape = warm.Shape(image=image, image_key=built.key, driver=self.driver, cpus=self.cpus,
                            memory_mib=self.memory_mib, template=template)
-        guest = WineStandin(build_launcher()) if recipe.guest == "wine-standin" \
-            else LinuxSystemd()
+        guest = _guest(recipe.guest)
         machine = VagrantMachine(name=name, folder=folder, image=built, ssh_port=free_port(),
                                  boot_seconds=recipe.boot_seconds, ready_seconds=ready,
                                  shape=shape, run_id=self.run_id, guest=guest)
@@ -249,6 +262,38 @@ class VagrantProvider:
             domain=name, run_id=self.run_id, image=built.name, vagrant_home=vagrant_home(),
             ssh_port=machine.ssh_port, ssh_timeout=ready, box_name=built.box_name,
             ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,
-            memory_mib=self.memory_mib, console_log=machine.console_log)
+            memory_mib=self.memory_mib, console_log=machine.console_log,
+            kernel_cmdline=KERNEL_CMDLINE)
         (folder / "Vagrantfile").write_text(text)
+        write_record(folder, self.kind, {"run_id": self.run_id, "driver": self.driver,
+                                         "cpus": self.cpus, "memory_mib": self.memory_mib},
+                     {"name": name, "image": str(built.folder), "ssh_port": machine.ssh_port,
+                      "boot_seconds": machine.boot_seconds, "ready_seconds": ready})
         return machine
+
+    def attach(self, folder: Path) -> VagrantMachine:
+        """The kept VM of ``folder``, from the build of the image it was made of (even if the
+        recipe changed since) and the SSH port its Vagrantfile forwards."""
+        fields = read_record(folder)["machine"]
+        try:
+            image = Path(fields["image"])
+            manifest = read_manifest(image)
+            if manifest is None:
+                raise MachineGone(stage="find kept machine", vm=fields["name"],
+                                  detail=f"its image build {image} is gone (vmapp images prune?)")
+            built = BuiltImage(name=str(manifest["name"]), key=str(manifest["key"]),
+                               folder=image)
+            return VagrantMachine(name=fields["name"], folder=folder, image=built,
+                                  ssh_port=int(fields["ssh_port"]),
+                                  boot_seconds=int(fields["boot_seconds"]),
+                                  ready_seconds=int(fields["ready_seconds"]), started=True,
+                                  restored=bool(fields.get("restored", False)),
+                                  guest=_guest(find_recipe(built.name).guest))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MachineGone(stage="find kept machine",
+                              detail=f"{folder}: damaged machine.json ({exc!r})") from exc
+
+
+def _guest(kind: str) -> GuestOS:
+    """The guest OS side an image recipe names (``guest:``)."""
+    return WineStandin(build_launcher()) if kind == "wine-standin" else LinuxSystemd()

@@ -30,6 +30,7 @@ from harness.settings import cache_dir
 
 DISK = "disk.qcow2"
 DOMAIN = "domain.xml"
+SNAPSHOT = "snapshot.xml"
 META = "warm.json"
 
 
@@ -85,6 +86,8 @@ def save(domain: libvirt.virDomain, disk: Path, folder: Path, snapshot: str,
                 domain.resume()
             xml = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
             (work / DOMAIN).write_text(xml)
+            (work / SNAPSHOT).write_text(domain.snapshotLookupByName(snapshot).getXMLDesc(
+                libvirt.VIR_DOMAIN_SNAPSHOT_XML_SECURE))
             (work / META).write_text(json.dumps({"snapshot": snapshot, "disk": str(disk),
                                                  "name": domain.name(),
                                                  "image_key": image_key}))
@@ -96,6 +99,12 @@ def save(domain: libvirt.virDomain, disk: Path, folder: Path, snapshot: str,
             if older.is_dir() and older != work:
                 shutil.rmtree(older, ignore_errors=True)
         work.rename(folder)
+
+
+def discard(folder: Path) -> None:
+    """Drop one warm copy (it could not be restored)."""
+    with _locked(folder):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_for(image_key: str) -> list[Path]:
@@ -113,26 +122,45 @@ def restore(conn: libvirt.virConnect, folder: Path, *, name: str, ssh_port: int,
             console_log: Path, description: str) -> None:
     """Define ``name`` from the saved machine with its own disk (beside the saved one's, named
     after it), port and console, and revert it to the saved snapshot, running."""
-    meta = json.loads((folder / META).read_text())
-    disk = Path(meta["disk"]).with_name(f"{name}.img")
-    shutil.copyfile(folder / DISK, disk)
-    xml = _renamed(ET.fromstring((folder / DOMAIN).read_text()), name=name, disk=disk,
-                   old_disk=meta["disk"], ssh_port=ssh_port, console_log=console_log,
-                   description=description)
+    disk = Path("/nonexistent")
     try:
+        meta = json.loads((folder / META).read_text())
+        disk = Path(meta["disk"]).with_name(f"{name}.img")
+        shutil.copyfile(folder / DISK, disk)
+        xml = _renamed(ET.fromstring((folder / DOMAIN).read_text()), name=name, disk=disk,
+                       old_disk=meta["disk"], ssh_port=ssh_port, console_log=console_log,
+                       description=description)
         for pool in conn.listAllStoragePools():
             if pool.isActive():
                 pool.refresh(0)  # the copy becomes a volume libvirt can delete with the domain
         domain = conn.defineXML(xml)
         inner = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
-        snap = (f"<domainsnapshot><name>{meta['snapshot']}</name><state>running</state>"
-                f"<memory snapshot='internal'/>{inner}</domainsnapshot>")
-        domain.snapshotCreateXML(snap, libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE
+        domain.snapshotCreateXML(_snapshot_of(folder, inner),
+                                 libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE
                                  | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT)
         domain.revertToSnapshot(domain.snapshotLookupByName(meta["snapshot"]),
                                 libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)
-    except libvirt.libvirtError as exc:
+    except (libvirt.libvirtError, OSError, ValueError, KeyError, ET.ParseError) as exc:
+        if not _defined(conn, name):  # a defined domain's disk goes with it (caller removes it)
+            disk.unlink(missing_ok=True)
         raise InfrastructureError(stage="restore warm machine", vm=name, detail=str(exc)) from exc
+
+
+def _defined(conn: libvirt.virConnect, name: str) -> bool:
+    try:
+        conn.lookupByName(name)
+    except libvirt.libvirtError:
+        return False
+    return True
+
+
+def _snapshot_of(folder: Path, domain_xml: str) -> str:
+    """The saved snapshot's definition (its creation time, state, disks) for the new domain."""
+    snapshot = ET.fromstring((folder / SNAPSHOT).read_text())
+    for old in snapshot.findall("domain"):
+        snapshot.remove(old)
+    snapshot.append(ET.fromstring(domain_xml))
+    return ET.tostring(snapshot, encoding="unicode")
 
 
 def _renamed(tree: ET.Element, *, name: str, disk: Path, old_disk: str, ssh_port: int,

@@ -113,6 +113,8 @@ def write_junit(run: RunResult, path: Path) -> Path:
                        "; ".join(a.error for a in cell.retries))
         if cell.kept:
             out.append(f"VM kept: {cell.login}")
+        if cell.note:
+            out.append(cell.note)
         ET.SubElement(case, "system-out").text = "\n".join(out)
     ET.indent(suites)
     return write_redacted(path, _NOT_XML.sub(_visible, ET.tostring(

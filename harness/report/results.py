@@ -79,10 +79,12 @@ class CellResult:
     artifacts: str = ""
     vm: str = ""
     machine: str = ""  # how the cell got its machine: "booted", "warm" (a copy of a ready
-    # machine kept from an earlier run, reverted to its snapshot) or "reverted" (to a snapshot)
+    # machine kept from an earlier run, reverted to its snapshot), "reverted" (to a snapshot) or
+    # "kept" (vmapp cell rerun|recheck: the VM an earlier run kept, as it was)
     origin: str = ""  # the run, host and shard (merged report) or xdist worker it ran in
     kept: bool = False
     login: str = ""
+    note: str = ""  # about the cell's machine since: a kept VM rerun, rechecked or destroyed
     accel: str = ""
     image_key: str = ""
     agent_version: str = ""

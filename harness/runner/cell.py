@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
+from harness.ports import Machine
 from harness.redact import redact_bytes, write_redacted
 from harness.report.results import Attempt, CellResult, StepRecord
 from harness.runner.context import RunContext, cell_storage
@@ -20,22 +22,26 @@ from harness.runner.live import LiveCell, timed
 from harness.runner.pool import Lease, MachinePool
 from harness.runner.publish import publish
 from harness.runner.state import CellState
-from harness.runner.steps import HANDLERS
-from harness.scenario.model import Scenario
+from harness.runner.steps import HANDLERS, recheck_expect
+from harness.scenario.model import Scenario, Step
 
 # Stages of checking out a machine; a cell's "steps" time leaves them out.
 MACHINE_STAGES = ("image", "boot", "ready", "revert")
 
 
-def run_cell(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str) -> CellResult:
-    """Run with one retry of infrastructure errors; a machine that had one is not reused."""
+def run_cell(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str, *,
+             kept: Machine | None = None) -> CellResult:
+    """Run with one retry of infrastructure errors; a machine that had one is not reused.
+
+    ``kept``: run on that machine, which an earlier run kept, as it is (nothing reverted, goal
+    states numbered on from the newest its agent has seen) instead of a clean one."""
     result = CellResult(scenario=scenario.name, image=image, description=scenario.description,
                         file=str(scenario.file), markers=list(scenario.markers), accel=ctx.accel)
     for attempt in range(ctx.options.retries + 1):
         started = time.monotonic()
         result.steps, result.timings = [], {}
         try:
-            _attempt(ctx, pool, scenario, image, result)
+            _attempt(ctx, pool, scenario, image, result, kept)
         except InfrastructureError as exc:
             result.outcome, result.message = "error", str(exc)
             if attempt < ctx.options.retries:
@@ -53,16 +59,18 @@ def run_cell(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str)
 
 
 def _attempt(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str,
-             result: CellResult) -> None:
+             result: CellResult, kept: Machine | None) -> None:
     with cell_storage(ctx, scenario) as own:
-        _attempt_with(own, pool, scenario, image, result)
+        _attempt_with(own, pool, scenario, image, result, kept)
 
 
 def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str,
-                  result: CellResult) -> None:
+                  result: CellResult, kept: Machine | None) -> None:
     cell_dir = ctx.cell_dir(result.cell_id)
     result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
     result.vm = result.machine = ""
+    if kept is not None:  # still kept, whatever happens next
+        result.kept, result.vm, result.login = True, kept.name, kept.login_hint()
     with timed(result, "publish"):
         published = publish(scenario, ctx.store, ctx.run_id)
     result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
@@ -70,12 +78,21 @@ def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image:
     gallery = CellGallery(scenario, published, ctx.store)
     result.gallery_errors = gallery.publish_errors
     live = LiveCell(ctx, pool, scenario, image, published, gallery, result, cell_dir)
+    state = CellState()
     failed, healthy = True, False
     try:
+        if kept is not None:
+            live.take(pool.adopt(image, kept))
+            state.sequence = live.agent.newest_sequence()
+            result.note = (f"rerun on the kept VM {kept.name}, not reverted: what it held "
+                           f"carries over; goal states go on after {state.sequence}, the "
+                           "newest its agent had seen")
         try:
             started = time.monotonic()
             try:
-                _steps(live, result)
+                _steps(scenario, list(enumerate(scenario.steps)),
+                       lambda step, record: HANDLERS[step.kind](live, state, step, record),
+                       result, ctx.say)
             finally:  # the steps' own time: checking out a machine inside one is counted apart
                 spent = time.monotonic() - started - sum(
                     result.timings.get(stage, 0.0) for stage in MACHINE_STAGES)
@@ -83,66 +100,103 @@ def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image:
         finally:
             if live.lease is not None:
                 with timed(result, "collect"):
-                    _collect(live, cell_dir)
+                    _collect(live.lease, result, cell_dir)
         failed, healthy = result.outcome != "passed", True
     except KeyboardInterrupt:  # the user stopped the run: not a failure to keep a VM for
         failed = False
         raise
     finally:
         if live.lease is not None:
-            _finish_machine(ctx, pool, live.lease, result, cell_dir, failed=failed,
-                            healthy=healthy)
+            keep = ctx.options.keep == "always" or (ctx.options.keep == "on-failure" and failed)
+            _finish_machine(pool, live.lease, result, cell_dir, keep=keep, healthy=healthy)
 
 
-def _steps(live: LiveCell, result: CellResult) -> None:
-    state = CellState()
+def recheck_cell(pool: MachinePool, scenario: Scenario, image: str, kept: Machine,
+                 steps: Sequence[tuple[int, Step]], cell_dir: Path,
+                 say: Callable[[str], None]) -> CellResult:
+    """``steps`` (expect steps of ``scenario``, with their places in it) judged against the
+    ``kept`` machine as it is now: no goal state, no package storage; the applications as the
+    newest status its agent holds says.  Every step is judged, a failed one stops nothing."""
+    result = CellResult(scenario=scenario.name, image=image, description=scenario.description,
+                        file=str(scenario.file), markers=list(scenario.markers), kept=True,
+                        vm=kept.name, login=kept.login_hint(),
+                        note=f"rechecked on the kept VM {kept.name} as it is now: not reverted, "
+                        "nothing deployed")
+    started = time.monotonic()
+    lease = None
+    try:
+        lease = pool.adopt(image, kept)
+        result.machine, result.image_key = lease.how, kept.image_key
+        result.agent_version = lease.agent_version
+        state = CellState(outcome=lease.agent.newest_outcome())
+        channel = lease.agent.channel
+        _steps(scenario, steps,
+               lambda step, record: recheck_expect(kept.guest, channel, kept.name, state, step,
+                                                   record),
+               result, say, stop_at_failure=False)
+        _collect(lease, result, cell_dir)
+    except HarnessError as exc:
+        result.outcome, result.message = "error", str(exc)
+    finally:
+        if lease is not None:
+            _finish_machine(pool, lease, result, cell_dir, keep=True, healthy=True)
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def _steps(scenario: Scenario, steps: Sequence[tuple[int, Step]],
+           run: Callable[[Step, StepRecord], None], result: CellResult,
+           say: Callable[[str], None], *, stop_at_failure: bool = True) -> None:
+    """``steps`` (with their places in the scenario) in order, each recorded; the first that
+    fails makes the cell's message and, with ``stop_at_failure``, ends it (the rest recorded as
+    skipped)."""
     result.outcome, result.message = "passed", ""
-    for index, step in enumerate(live.scenario.steps):
+    for position, (index, step) in enumerate(steps):
         record = StepRecord(index=index, kind=step.kind, title=step.title, line=step.line)
         result.steps.append(record)
         started = time.monotonic()
         try:
-            HANDLERS[step.kind](live, state, step, record)
+            run(step, record)
         except InfrastructureError as exc:
             record.outcome, record.detail = "error", str(exc)
             raise
         finally:
             record.seconds = round(time.monotonic() - started, 1)
-        live.ctx.say(f"step {index + 1}/{len(live.scenario.steps)} {step.title}: "
-                     f"{'failed' if record.failures else record.outcome} ({record.seconds:.0f}s)")
+        say(f"step {index + 1}/{len(scenario.steps)} {step.title}: "
+            f"{'failed' if record.failures else record.outcome} ({record.seconds:.0f}s)")
         if record.outcome == "skipped":  # "unsupported on stand-in: <reason>": never a pass
             result.outcome, result.message = "skipped", record.detail
-            _skip_rest(live, result, index)
+            _skip_rest(steps[position + 1:], result)
             return
-        if record.failures:
-            record.outcome = "failed"
+        if not record.failures:
+            continue
+        record.outcome = "failed"
+        if result.outcome == "passed":
             result.outcome = "failed"
-            where = f"{live.scenario.file}:{step.line}" if step.line else str(live.scenario.file)
+            where = f"{scenario.file}:{step.line}" if step.line else str(scenario.file)
             result.message = f"step {index + 1} ({where}) {step.title}: " + \
                 "; ".join(record.failures)
-            _skip_rest(live, result, index)
+        if stop_at_failure:
+            _skip_rest(steps[position + 1:], result)
             return
 
 
-def _skip_rest(live: LiveCell, result: CellResult, index: int) -> None:
-    for skipped in live.scenario.steps[index + 1:]:
-        result.steps.append(StepRecord(index=len(result.steps), kind=skipped.kind,
-                                       title=skipped.title, line=skipped.line,
-                                       outcome="skipped"))
+def _skip_rest(steps: Sequence[tuple[int, Step]], result: CellResult) -> None:
+    for later, skipped in steps:
+        result.steps.append(StepRecord(index=later, kind=skipped.kind, title=skipped.title,
+                                       line=skipped.line, outcome="skipped"))
 
 
-def _collect(live: LiveCell, cell_dir: Path) -> None:
-    assert live.lease is not None
+def _collect(lease: Lease, result: CellResult, cell_dir: Path) -> None:
     try:
-        live.result.status_files = live.lease.agent.collect(cell_dir)
+        result.status_files = lease.agent.collect(cell_dir)
     except HarnessError as exc:
         write_redacted(cell_dir / "collect-error.txt", str(exc))
 
 
-def _finish_machine(ctx: RunContext, pool: MachinePool, lease: Lease, result: CellResult,
-                    cell_dir: Path, *, failed: bool, healthy: bool) -> None:
+def _finish_machine(pool: MachinePool, lease: Lease, result: CellResult, cell_dir: Path, *,
+                    keep: bool, healthy: bool) -> None:
     (cell_dir / "console.log").write_bytes(redact_bytes(lease.console_text()))
-    keep = ctx.options.keep == "always" or (ctx.options.keep == "on-failure" and failed)
     if keep:
         result.kept = True
         result.login = lease.machine.login_hint()

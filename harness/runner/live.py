@@ -52,16 +52,20 @@ class LiveCell:
         if self.lease is None:
             how = "reverting" if self.image in self.pool.idle else "booting"
             self.ctx.say(f"{how} a {image_title(self.image)} machine ({self.ctx.accel})")
-            lease = self.pool.acquire(
+            self.take(self.pool.acquire(
                 self.image, timer=lambda stage: timed(self.result, stage),
                 console=self.cell_dir / "console.log", label=self.ctx.slug(self.scenario.name),
-                ready_seconds=self.scenario.ready_seconds)
-            self.lease = lease
-            self.result.vm, self.result.machine = lease.machine.name, lease.how
-            self.result.image_key = lease.machine.image_key
-            self.result.agent_version = lease.agent_version
-            self.reopen(lease.agent.channel)
+                ready_seconds=self.scenario.ready_seconds))
+        assert self.lease is not None
         return self.lease
+
+    def take(self, lease: Lease) -> None:
+        """Run on ``lease`` (checked out of the pool, or a kept machine adopted)."""
+        self.lease = lease
+        self.result.vm, self.result.machine = lease.machine.name, lease.how
+        self.result.image_key = lease.machine.image_key
+        self.result.agent_version = lease.agent_version
+        self.reopen(lease.agent.channel)
 
     @property
     def machine(self) -> Machine:

@@ -40,7 +40,8 @@ class Lease:
     machine: Machine
     agent: AgentClient
     agent_version: str
-    how: str  # "booted" | "warm" (a kept copy of a ready machine) | "reverted"
+    how: str  # "booted" | "warm" (a kept copy of a ready machine) | "reverted" | "kept" (a
+    # machine an earlier run kept, adopted as it is)
     pooled: bool
     console_offset: int = 0
 
@@ -150,6 +151,15 @@ class MachinePool:
             _give_up(machine, console)
             raise
         return Lease(image, machine, agent, idle.agent_version, "reverted", True, offset)
+
+    def adopt(self, image: str, machine: Machine) -> Lease:
+        """A machine an earlier run kept, as it is: nothing reverted, its agent already in
+        place; it never joins the pool (release it with ``keep``)."""
+        offset = machine.console_log.stat().st_size if machine.console_log.exists() else 0
+        agent = AgentClient(machine.connect, machine.guest, vm=machine.name)
+        lease = Lease(image, machine, agent, agent.version(), "kept", False, offset)
+        self.leased[machine.name] = machine
+        return lease
 
     def release(self, lease: Lease, *, keep: bool, healthy: bool) -> None:
         """Give a machine back: kept ones leave the pool as they are; a healthy pooled one waits

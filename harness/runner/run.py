@@ -82,11 +82,8 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
                                    memory_mib=options.memory_mib)
     progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
     try:
-        with Azurite(vm_root / "azurite") as azurite:
-            yield RunContext(run_id=run.run_id, report_dir=report_dir, vm_root=vm_root,
-                             store=BlobStore(azurite.account_url, azurite.account, azurite.key),
-                             storage_port=azurite.port, accel=run.accel, provider=provider,
-                             options=options, say=lambda message: progress(message, None))
+        with run_context(run, report_dir, options, provider, vm_root, progress) as ctx:
+            yield ctx
     finally:
         if options.keep != "always" and not any(c.kept for c in run.cells):
             shutil.rmtree(vm_root, ignore_errors=True)
@@ -102,6 +99,18 @@ def _reap_killed_runs(progress: Progress) -> None:
         reap(dead, say=lambda message: progress(f"a killed run's leftovers: {message}", None))
     except CleanupErrors as exc:
         progress(f"cleanup of killed runs: {exc}", None)
+
+
+@contextlib.contextmanager
+def run_context(run: RunResult, report_dir: Path, options: RunOptions, provider: Provider,
+                vm_root: Path, progress: Progress) -> Iterator[RunContext]:
+    """A run's context on ``provider``'s machines, with the run's package storage (under
+    ``vm_root``) running until the context ends."""
+    with Azurite(vm_root / "azurite") as azurite:
+        yield RunContext(run_id=run.run_id, report_dir=report_dir, vm_root=vm_root,
+                         store=BlobStore(azurite.account_url, azurite.account, azurite.key),
+                         storage_port=azurite.port, accel=run.accel, provider=provider,
+                         options=options, say=lambda message: progress(message, None))
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from harness.checks_windows import run_windows_check
 from harness.errors import GuestUnreachable
 from harness.gallery import ServiceError
 from harness.gallery.names import parse_version
+from harness.ports import Channel, GuestOS
 from harness.report.results import CommandRecord, StepRecord
 from harness.runner.faults import FAULT_HANDLERS, ArmedFaults
 from harness.runner.goal import goal_state
@@ -224,6 +225,46 @@ def _judge_publish(answer: str | None, version: str, text: str | None) -> tuple[
 
 
 def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) -> None:
+    _expect(step, state, record, cell.gallery.publish_errors,
+            lambda: checker_for(cell.machine.guest, cell.agent.channel, cell.machine.name))
+
+
+# What an expect step says of the service's answers during the run, not of the VM's state.
+NOT_RECHECKED = {"service_error": "the service's answer", "publish_errors": "publish answers",
+                 "reboots": "reboots during the last deployment"}
+
+
+def recheck_expect(guest: GuestOS, channel: Channel, vm: str, state: CellState, step: Step,
+                   record: StepRecord) -> None:
+    """An expect step against a kept VM as it is now (``state.outcome``: the newest status its
+    agent holds): extension status, applications and checks; what the service answered during
+    the run is not the VM's to tell again, and is left out (said in the record)."""
+    left_out = [text for name, text in NOT_RECHECKED.items()
+                if getattr(step, name) not in (None, ())]
+    if left_out:
+        record.detail = "not rechecked (answers during the run, not the VM's state): " + \
+            ", ".join(left_out)
+    _expect(replace(step, service_error=None, publish_errors=(), reboots=None), state, record,
+            {}, lambda: checker_for(guest, channel, vm))
+
+
+Checker = Callable[[Check], list[CheckResult]]
+
+
+def checker_for(guest: GuestOS, channel: Channel, vm: str) -> Checker:
+    """testinfra on a Linux guest (one host for the step's checks); cmd.exe and reg.exe on a
+    Windows one (or its stand-in)."""
+    if guest.name == "windows":
+        windows = guest.checks_channel(channel)
+        return lambda check: run_windows_check(windows, check)
+    host = host_for(channel, vm)
+    return lambda check: run_check(host, check)
+
+
+def _expect(step: Step, state: CellState, record: StepRecord, publish_errors: dict[str, str],
+            checker: Callable[[], Checker]) -> None:
+    """Judge an expect step; ``checker`` is asked for only if the step has checks, so a
+    scenario whose every profile the service refuses needs no machine."""
     if step.extension is not None:
         got = state.outcome.extension_status if state.outcome else "<no goal state yet>"
         _note(record, f"extension status = {step.extension}", f"extension status = {got}",
@@ -232,7 +273,7 @@ def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
         _note(record, f"service error = {step.service_error!r}",
               f"service error = {state.service_error!r}", state.service_error == step.service_error)
     for version, text in step.publish_errors:
-        _note(record, *_judge_publish(cell.gallery.publish_errors.get(version), version, text))
+        _note(record, *_judge_publish(publish_errors.get(version), version, text))
     if step.reboots is not None:
         seen = len(state.outcome.reboots) if state.outcome else 0
         _note(record, f"reboots during the last deployment = {step.reboots}",
@@ -240,19 +281,12 @@ def do_expect(cell: LiveCell, state: CellState, step: Step, record: StepRecord) 
     for want in step.app_expectations:
         _note(record, *_judge_app(state, want))
     if step.checks:
+        run = checker()
         for check in step.checks:
-            for result in _run_check(cell, check):
+            for result in run(check):
                 where = f" (line {check.line})" if check.line else ""
                 _note(record, f"{result.title}: {result.expected}{where}",
                       f"{result.title}: {result.actual}", result.passed)
-
-
-def _run_check(cell: LiveCell, check: Check) -> list[CheckResult]:
-    """testinfra on a Linux guest; cmd.exe and reg.exe on a Windows one (or its stand-in)."""
-    guest = cell.machine.guest
-    if guest.name == "windows":
-        return run_windows_check(guest.checks_channel(cell.agent.channel), check)
-    return run_check(host_for(cell.agent.channel, cell.machine.name), check)
 
 
 def _note(record: StepRecord, expected: str, actual: str, ok: bool) -> None:

@@ -6,6 +6,9 @@ tmp dir, and checks afterwards that libvirt holds no domain or volume of that ru
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +26,15 @@ RunScenarios = Callable[..., tuple[RunResult, Path]]
 CI_IMAGE = "debian-12"
 # What the session's runs really booted, printed at the end so CI logs show it.
 BOOTED: list[str] = []
+
+
+VMAPP = Path(sys.executable).with_name("vmapp")
+
+
+def vmapp(*args: str, reports: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The `vmapp` command as an engineer types it, its reports under ``reports``."""
+    return subprocess.run([str(VMAPP), *args], cwd=REPO_ROOT, text=True, capture_output=True,
+                          timeout=timeout, env={**os.environ, "VMAPP_REPORTS_DIR": str(reports)})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,23 +7,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.settings import REPO_ROOT, state_dir
-from tests.integration.conftest import leftovers, record_booted
+from harness.settings import state_dir
+from tests.integration.conftest import leftovers, record_booted, vmapp
 
 SCENARIO = "tests/integration/scenarios/broken-install.yaml"
-VMAPP = Path(sys.executable).with_name("vmapp")
-
-
-def vmapp(*args: str, reports: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(VMAPP), *args], cwd=REPO_ROOT, text=True, capture_output=True,
-                          timeout=timeout, env={**os.environ, "VMAPP_REPORTS_DIR": str(reports)})
 
 
 @pytest.fixture(scope="module")

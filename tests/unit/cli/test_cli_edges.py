@@ -99,7 +99,8 @@ def test_ssh_without_any_run_gives_a_hint(reports: Path,
     assert main(["ssh", "tar-golang[debian-12]"]) == 2
     assert capsys.readouterr().err == (
         f"vmapp: cell: no results.json in latest or {reports / 'latest'} (a cell is "
-        "RUN/SCENARIO[IMAGE]; RUN is a run id or folder, latest when left out)\n")
+        "SCENARIO[IMAGE] of the latest run, RUN/SCENARIO[IMAGE] with RUN a run id or folder, "
+        "or a cell's folder in a report)\n")
 
 
 def test_report_takes_paths_from_where_the_user_stands(
