@@ -93,8 +93,12 @@ class LinuxSystemd:
                          mrseq=mrseq.decode().strip(), status=status_text, details=details)
 
     def kill_agent(self, channel: Channel) -> None:
-        channel.run(f"pkill -KILL -f '{self.agent_path} .*(apply|resume)'; "
-                    "systemctl reset-failed 'vmapp-apply-*' 2>/dev/null; true")
+        # "[v]mapp_agent.py" matches the agent's command line but not this shell's own (which
+        # holds the pattern as typed): pkill would kill the shell, and an SSH session with it.
+        head, _, name = self.agent_path.rpartition("/")
+        pattern = f"{head}/[{name[0]}]{name[1:]} .*(apply|resume)"
+        _must(channel, "kill agent", f"pkill -KILL -f '{pattern}'; "
+              "systemctl reset-failed 'vmapp-apply-*' 2>/dev/null; true")
 
     def fill_disk(self, channel: Channel, free_kib: int) -> None:
         """A tmpfs over the downloads folder holding a copy of it, sized to what that copy takes

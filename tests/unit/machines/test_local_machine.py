@@ -8,8 +8,10 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
-from harness.machines.local import LocalMachine, LocalProvider
+from harness.machines.local import LocalChannel, LocalMachine, LocalProvider
+from harness.ports import Exec
 
 
 def machine(tmp_path: Path) -> LocalMachine:
@@ -111,5 +113,35 @@ def test_a_full_disk_is_the_machines_own_keeps_what_was_there_and_gives_it_back(
         assert channel.run(f"mountpoint -q {folder}").exit_code != 0
         assert channel.run(f"cat {folder}/kept/file; wc -c < {folder}/big").text == "kept\n32768\n"
         m.guest.free_disk(channel)  # nothing to give back: nothing happens
+    finally:
+        m.destroy()
+
+
+class Recording:
+    """A channel that notes the exit code of every command it runs."""
+
+    def __init__(self, inner: LocalChannel) -> None:
+        self.inner, self.exit_codes = inner, list[int | None]()
+
+    def run(self, command: str, **options: Any) -> Exec:
+        done = self.inner.run(command, **options)
+        self.exit_codes.append(done.exit_code)
+        return done
+
+
+def test_killing_the_agent_kills_it_and_not_the_shell_that_kills_it(tmp_path: Path) -> None:
+    m = machine(tmp_path)
+    m.boot()
+    try:
+        channel = m.connect()
+        agent = m.guest.agent_path
+        channel.put(b"import time\ntime.sleep(300)\n", agent, mode=0o755)
+        channel.run(f"setsid {m.guest.agent_command('apply /x.json')} >/dev/null 2>&1 &")
+        running = f"pgrep -f '[{agent[0]}]{agent[1:]} .*apply'"  # not matching its own shell
+        assert channel.run(running).exit_code == 0
+        killer = Recording(channel)
+        m.guest.kill_agent(killer)  # type: ignore[arg-type]
+        assert killer.exit_codes == [0]  # its own shell lived to the end
+        assert channel.run(running).exit_code == 1
     finally:
         m.destroy()
