@@ -137,8 +137,6 @@ class VagrantMachine:
     def login_hint(self) -> str:
         ssh = (f"ssh -p {self.ssh_port} -i {self.image.ssh_key} "
                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null vagrant@127.0.0.1")
-        if self.restored:  # defined through libvirt from a warm copy: Vagrant does not know it
-            return ssh
         return f"cd {self.folder} && VAGRANT_HOME={vagrant_home()} vagrant ssh\n  or: {ssh}"
 
     def boot(self) -> None:
@@ -155,17 +153,22 @@ class VagrantMachine:
         record = read_record(self.folder)  # found again later (kept) as what it is
         write_record(self.folder, record["kind"], record["provider"],
                      {**record["machine"], "restored": True})
+        uuid: list[str] = []
         try:
-            self._libvirt(lambda conn: warm.restore(
+            self._libvirt(lambda conn: uuid.append(warm.restore(
                 conn, folder, name=self.name, ssh_port=self.ssh_port,
                 console_log=self.console_log,
-                description=f"vmapp-harness run={self.run_id} (warm)"))
+                description=f"vmapp-harness run={self.run_id} (warm)")))
         except InfrastructureError:  # an unusable copy goes; this machine boots instead
             warm.discard(folder)
             self._libvirt(lambda conn: libvirtd.remove_domain(conn, self.name))
             self.restored = False
             write_record(self.folder, record["kind"], record["provider"], record["machine"])
             return False
+        # What `vagrant up` would have left: `vagrant ssh` and `vagrant destroy` work here too.
+        state = self.folder / ".vagrant" / "machines" / self.name / "libvirt"
+        state.mkdir(parents=True, exist_ok=True)
+        (state / "id").write_text(uuid[0])
         return True
 
     def save_warm(self, snapshot: str, agent: str) -> None:
@@ -215,11 +218,11 @@ class VagrantMachine:
         self.destroyed = True
         failures: list[BaseException] = []
         try:
-            if not self.restored:  # Vagrant never knew a machine restored through libvirt
-                _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder,
-                         timeout=300, vm=self.name)
+            _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder, timeout=300,
+                     vm=self.name)
         except InfrastructureError as exc:
-            failures.append(exc)
+            if not self.restored:  # made by libvirt from a warm copy: libvirt has the last word
+                failures.append(exc)
         conn = libvirtd.open_connection()
         try:
             libvirtd.remove_domain(conn, self.name)

@@ -119,9 +119,10 @@ def remove_for(image_key: str) -> list[Path]:
 
 
 def restore(conn: libvirt.virConnect, folder: Path, *, name: str, ssh_port: int,
-            console_log: Path, description: str) -> None:
+            console_log: Path, description: str) -> str:
     """Define ``name`` from the saved machine with its own disk (beside the saved one's, named
-    after it), port and console, and revert it to the saved snapshot, running."""
+    after it), port and console, and revert it to the saved snapshot, running; returns its
+    UUID."""
     disk = Path("/nonexistent")
     try:
         meta = json.loads((folder / META).read_text())
@@ -140,6 +141,7 @@ def restore(conn: libvirt.virConnect, folder: Path, *, name: str, ssh_port: int,
                                  | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT)
         domain.revertToSnapshot(domain.snapshotLookupByName(meta["snapshot"]),
                                 libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)
+        return str(domain.UUIDString())
     except (libvirt.libvirtError, OSError, ValueError, KeyError, ET.ParseError) as exc:
         if not _defined(conn, name):  # a defined domain's disk goes with it (caller removes it)
             disk.unlink(missing_ok=True)
