@@ -83,35 +83,67 @@ def disk_paths(domain: libvirt.virDomain) -> list[str]:
     return [s.get("file", "") for s in tree.findall("./devices/disk/source") if s.get("file")]
 
 
+def domain_disks(conn: libvirt.virConnect, name: str) -> list[str]:
+    """The disk files of domain ``name`` (none when there is no such domain)."""
+    try:
+        return disk_paths(conn.lookupByName(name))
+    except libvirt.libvirtError:
+        return []
+
+
 def remove_domain(conn: libvirt.virConnect, name: str) -> None:
-    """Destroy, undefine and delete the disks of one domain; collect every failure."""
-    failures: list[BaseException] = []
+    """Destroy, undefine and delete the disks of one domain; collect every failure.  A domain
+    that goes away meanwhile (another tool removing it) is gone, not a failure."""
     try:
         domain = conn.lookupByName(name)
+        disks = disk_paths(domain)
+        nvram = "<nvram" in domain.XMLDesc()
     except libvirt.libvirtError:
         return
-    disks = disk_paths(domain)
+    flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+             | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    if nvram:  # drivers without NVRAM support reject the flag
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+    failures: list[BaseException] = []
     try:
         if domain.isActive():
             domain.destroy()
-    except libvirt.libvirtError as exc:
-        failures.append(exc)
-    flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-             | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-    if "<nvram" in domain.XMLDesc():  # drivers without NVRAM support reject the flag
-        flags |= libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
-    try:
         domain.undefineFlags(flags)
     except libvirt.libvirtError as exc:
-        failures.append(exc)
-    for path in disks:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            failures.append(exc)
+            with contextlib.suppress(libvirt.libvirtError):  # still try: a stopped one goes
+                domain.undefineFlags(flags)
+    failures += _remove_disks(conn, disks)
+    if failures:
+        raise CleanupErrors(failures)
+
+
+def remove_disks(conn: libvirt.virConnect, paths: list[str]) -> None:
+    """Delete these disks (volumes of a pool: a machine's own, e.g. one Vagrant did not make);
+    one already gone is no failure."""
+    failures = _remove_disks(conn, paths)
+    if failures:
+        raise CleanupErrors(failures)
+
+
+def _remove_disks(conn: libvirt.virConnect, paths: list[str]) -> list[BaseException]:
+    failures: list[BaseException] = []
+    for path in paths:
         try:
             conn.storageVolLookupByPath(path).delete(0)
         except libvirt.libvirtError as exc:
-            if Path(path).exists():
+            if Path(path).exists():  # not a volume of any pool: not ours to delete
                 failures.append(exc)
-    if failures:
-        raise CleanupErrors(failures)
+    return failures
+
+
+def is_defined(conn: libvirt.virConnect, name: str) -> bool:
+    try:
+        conn.lookupByName(name)
+    except libvirt.libvirtError:
+        return False
+    return True
 
 
 def leftover_volumes(conn: libvirt.virConnect, prefix: str = PREFIX) -> list[str]:

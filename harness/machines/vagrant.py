@@ -217,17 +217,23 @@ class VagrantMachine:
         """`vagrant destroy`, then make sure through libvirt that nothing is left."""
         self.destroyed = True
         failures: list[BaseException] = []
-        try:
-            _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder, timeout=300,
-                     vm=self.name)
-        except InfrastructureError as exc:
-            if not self.restored:  # made by libvirt from a warm copy: libvirt has the last word
-                failures.append(exc)
         conn = libvirtd.open_connection()
         try:
-            libvirtd.remove_domain(conn, self.name)
-        except CleanupErrors as exc:
-            failures.extend(exc.failures)
+            disks = libvirtd.domain_disks(conn, self.name)
+            try:
+                _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder,
+                         timeout=300, vm=self.name)
+            except InfrastructureError as exc:
+                if not self.restored:  # made from a warm copy: libvirt has the last word
+                    failures.append(exc)
+            try:
+                libvirtd.remove_domain(conn, self.name)
+            except CleanupErrors as exc:
+                failures.extend(exc.failures)
+            try:  # what is left of its disks: a warm copy's, which Vagrant did not make
+                libvirtd.remove_disks(conn, disks)
+            except CleanupErrors as exc:
+                failures.extend(exc.failures)
         finally:
             conn.close()
         if failures:

@@ -26,6 +26,7 @@ from pathlib import Path
 import libvirt
 
 from harness.errors import InfrastructureError
+from harness.machines import libvirtd
 from harness.settings import cache_dir
 
 DISK = "disk.qcow2"
@@ -143,17 +144,9 @@ def restore(conn: libvirt.virConnect, folder: Path, *, name: str, ssh_port: int,
                                 libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)
         return str(domain.UUIDString())
     except (libvirt.libvirtError, OSError, ValueError, KeyError, ET.ParseError) as exc:
-        if not _defined(conn, name):  # a defined domain's disk goes with it (caller removes it)
+        if not libvirtd.is_defined(conn, name):  # else its disk goes with it (the caller's)
             disk.unlink(missing_ok=True)
         raise InfrastructureError(stage="restore warm machine", vm=name, detail=str(exc)) from exc
-
-
-def _defined(conn: libvirt.virConnect, name: str) -> bool:
-    try:
-        conn.lookupByName(name)
-    except libvirt.libvirtError:
-        return False
-    return True
 
 
 def _snapshot_of(folder: Path, domain_xml: str) -> str:
