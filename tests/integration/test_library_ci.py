@@ -9,6 +9,7 @@ from harness.settings import REPO_ROOT
 from tests.integration.conftest import RunScenarios
 
 PATTERNS = {"pattern-tar", "pattern-debs", "pattern-deb", "pattern-zip", "pattern-script"}
+WINDOWS = "windows-wine"  # at least one Windows cell on a real VM (the wine stand-in)
 
 
 def ci_scenarios() -> list[str]:
@@ -20,6 +21,7 @@ def test_ci_subset_covers_every_package_pattern() -> None:
     files = [REPO_ROOT / f for f in ci_scenarios()]
     covered = {m for s in load_all(files) for m in s.markers if m.startswith("pattern-")}
     assert covered >= PATTERNS, f"no ci scenario for {sorted(PATTERNS - covered)}"
+    assert any(WINDOWS in s.images for s in load_all(files)), "no ci scenario on windows-wine"
 
 
 def test_ci_subset_passes_on_a_real_vm(run_scenarios: RunScenarios) -> None:
