@@ -17,7 +17,7 @@ BUILDER_VERSION = "1"
 SCHEMA = {
     "name": Field(str, required=True),
     "description": Field(str),
-    "suite": Field(str, required=True, choices=("bookworm", "trixie")),
+    "suite": Field(str, required=True, choices=("bullseye", "bookworm", "trixie", "testing")),
     "mirror": Field(str, required=True),
     "packages": Field(list, required=True, items=Field(str)),
     "configure": Field(str, required=True),
