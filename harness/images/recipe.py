@@ -20,6 +20,7 @@ SCHEMA = {
     "suite": Field(str, required=True, choices=("bullseye", "bookworm", "trixie", "testing")),
     "mirror": Field(str, required=True),
     "packages": Field(list, required=True, items=Field(str)),
+    "late_packages": Field(list, items=Field(str)),
     "configure": Field(str, required=True),
     "disk_gib": Field(int, minimum=2, maximum=64),
     "readiness": Field(dict, keys={
@@ -36,6 +37,10 @@ class Recipe:
     suite: str
     mirror: str
     packages: tuple[str, ...]
+    # Installed by apt in the new root after debootstrap: apt weighs what is already there where
+    # debootstrap takes the first of "a | b" (forky's kernel: dracut, which initramfs-tools
+    # conflicts with).
+    late_packages: tuple[str, ...]
     configure: Path
     disk_gib: int
     boot_seconds: int
@@ -66,7 +71,8 @@ def load_recipe(path: Path) -> Recipe:
     readiness = data.get("readiness", {})
     return Recipe(
         name=data["name"], description=data.get("description", ""), suite=data["suite"],
-        mirror=data["mirror"], packages=tuple(data["packages"]), configure=configure,
+        mirror=data["mirror"], packages=tuple(data["packages"]),
+        late_packages=tuple(data.get("late_packages", ())), configure=configure,
         disk_gib=data.get("disk_gib", 4), boot_seconds=readiness.get("boot_seconds", 240),
         ssh_seconds=readiness.get("ssh_seconds", 240), source=path,
     )
