@@ -90,7 +90,11 @@ class LinuxSystemd:
                          mrseq=mrseq.decode().strip(), status=status_text, details=details)
 
     def kill_agent(self, channel: Channel) -> None:
-        channel.run(f"pkill -KILL -f '{self.agent_path} .*(apply|resume)'; "
+        # "[/]usr/..." matches the agent's command line but not the text of this very command:
+        # the shell running it (`sh -c "pkill ..."`) would otherwise be killed too, which over
+        # SSH ends the channel without an exit status, read as the guest having gone away.
+        pattern = f"[{self.agent_path[0]}]{self.agent_path[1:]} .*(apply|resume)"
+        channel.run(f"pkill -KILL -f {shlex.quote(pattern)}; "
                     "systemctl reset-failed 'vmapp-apply-*' 2>/dev/null; true")
 
     def agent_journal(self, channel: Channel, seq: int) -> str:
