@@ -7,6 +7,8 @@ Adding a kind means a row in ``harness.scenario.schema.FAULT_KEYS`` and a handle
 from __future__ import annotations
 
 import json
+import posixpath
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +73,8 @@ def strike_mid_command(cell: LiveCell, state: CellState, goal: dict[str, Any]
 
     def strike(poll: AgentPoll) -> str | None:
         running = _running_apps(poll)
-        for app in [a for a in state.faults.mid_command if a in running]:
+        for app in [a for a in state.faults.mid_command
+                    if a in running and _command_started(cell, poll, a)]:
             kind = state.faults.mid_command.pop(app)
             if kind == "power-cut":
                 cell.machine.reset()
@@ -84,6 +87,21 @@ def strike_mid_command(cell: LiveCell, state: CellState, goal: dict[str, Any]
         return None
 
     return strike
+
+
+def _command_started(cell: LiveCell, poll: AgentPoll, app: str) -> bool:
+    """Whether ``app``'s running command has really begun. The status says RUNNING from just
+    before the launch; the command's own first act is its "started" marker beside its output
+    (docs/agent.md). A strike before that would hit an agent that has not yet run it, and a
+    slow guest (debian-testing under TCG) was struck there."""
+    try:
+        operations = json.loads(poll.details.decode(errors="replace"))["operations"]
+        stdout = [op["stdoutPath"] for op in operations
+                  if op["app"] == app and op["result"] == "RUNNING"][-1]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
+    marker = posixpath.splitext(stdout)[0] + ".started"
+    return cell.agent.channel.run(f"test -e {shlex.quote(marker)}").exit_code == 0
 
 
 def _running_apps(poll: AgentPoll) -> dict[str, str]:
