@@ -58,7 +58,7 @@ def _attempt(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str,
     result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
     result.vm = result.machine = ""
     with timed(result, "publish"):
-        published = publish(scenario, ctx.store, ctx.run_id)
+        published = publish(scenario, ctx.store, ctx.run_id, result.cell_id)
     result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
                        for key, ref in published.blobs.items()}
     gallery = CellGallery(scenario, published, ctx.store)
