@@ -153,6 +153,10 @@ def _build(recipe: Recipe, log: Path | None) -> BuiltImage:
     _step(["debootstrap", "--variant=minbase", f"--cache-dir={apt_cache}",
            f"--include={','.join(recipe.packages)}", recipe.suite, str(root), recipe.mirror],
           "debootstrap", log)
+    if recipe.late_packages:
+        _step(["chroot", str(root), "/usr/bin/env", "DEBIAN_FRONTEND=noninteractive", "apt-get",
+               "install", "-y", "-q", "--no-install-recommends",
+               *recipe.late_packages], "late packages", log)
     _step(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"vmapp-{recipe.name}",
            "-f", str(box / "ssh_key")], "ssh key", log)
     pubkey = (box / "ssh_key.pub").read_text().strip()

@@ -21,9 +21,10 @@ GUESTS = ("linux-systemd", "wine-standin")
 SCHEMA = {
     "name": Field(str, required=True),
     "description": Field(str),
-    "suite": Field(str, required=True, choices=("bookworm", "trixie")),
+    "suite": Field(str, required=True, choices=("bullseye", "bookworm", "trixie", "testing")),
     "mirror": Field(str, required=True),
     "packages": Field(list, required=True, items=Field(str)),
+    "late_packages": Field(list, items=Field(str)),
     "configure": Field(str, required=True),
     "configure_after": Field(list, items=Field(str)),
     "guest": Field(str, choices=GUESTS),
@@ -43,6 +44,10 @@ class Recipe:
     suite: str
     mirror: str
     packages: tuple[str, ...]
+    # Installed by apt in the new root after debootstrap: apt weighs what is already there where
+    # debootstrap takes the first of "a | b" (forky's kernel: dracut, which initramfs-tools
+    # conflicts with).
+    late_packages: tuple[str, ...]
     configure: Path
     configure_after: tuple[Path, ...]  # more scripts, run in the image after ``configure``
     guest: str  # one of GUESTS
@@ -87,7 +92,8 @@ def load_recipe(path: Path) -> Recipe:
     readiness = data.get("readiness", {})
     return Recipe(
         name=data["name"], description=data.get("description", ""), suite=data["suite"],
-        mirror=data["mirror"], packages=tuple(data["packages"]), configure=scripts[0],
+        mirror=data["mirror"], packages=tuple(data["packages"]),
+        late_packages=tuple(data.get("late_packages", ())), configure=scripts[0],
         configure_after=tuple(scripts[1:]), guest=data.get("guest", GUESTS[0]),
         label=data.get("label", ""),
         disk_gib=data.get("disk_gib", 4), boot_seconds=readiness.get("boot_seconds", 240),

@@ -72,7 +72,7 @@ def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image:
     if kept is not None:  # still kept, whatever happens next
         result.kept, result.vm, result.login = True, kept.name, kept.login_hint()
     with timed(result, "publish"):
-        published = publish(scenario, ctx.store, ctx.run_id)
+        published = publish(scenario, ctx.store, ctx.run_id, result.cell_id)
     result.packages = {key: ref.url or f"{ref.container}/{ref.name} ({ref.size} bytes)"
                        for key, ref in published.blobs.items()}
     gallery = CellGallery(scenario, published, ctx.store)

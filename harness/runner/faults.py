@@ -8,6 +8,8 @@ here; a fault armed for the next goal state also acts in :class:`ArmedFaults`.
 from __future__ import annotations
 
 import json
+import posixpath
+import shlex
 import time
 from collections.abc import Callable
 from typing import Any
@@ -108,7 +110,8 @@ class ArmedFaults:
         if back is not None and time.monotonic() - self.started >= back:
             return self._storage_back()
         running = _running_apps(poll)
-        for app in [a for a in self.faults.mid_command if a in running]:
+        for app in [a for a in self.faults.mid_command
+                    if a in running and _command_started(self.cell, poll, a)]:
             kind = self.faults.mid_command.pop(app)
             if kind == "power-cut":
                 self.cell.machine.reset()
@@ -129,6 +132,21 @@ class ArmedFaults:
         self.faults.storage_back_after = None
         return (f"package storage started again {time.monotonic() - self.started:.0f} s into "
                 "the goal state")
+
+
+def _command_started(cell: LiveCell, poll: AgentPoll, app: str) -> bool:
+    """Whether ``app``'s running command has really begun. The status says RUNNING from just
+    before the launch; the command's own first act is its "started" marker beside its output
+    (docs/agent.md). A strike before that would hit an agent that has not yet run it, and a
+    slow guest (debian-testing under TCG) was struck there."""
+    try:
+        operations = json.loads(poll.details.decode(errors="replace"))["operations"]
+        stdout = [op["stdoutPath"] for op in operations
+                  if op["app"] == app and op["result"] == "RUNNING"][-1]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
+    marker = posixpath.splitext(stdout)[0] + ".started"
+    return cell.agent.channel.run(f"test -e {shlex.quote(marker)}").exit_code == 0
 
 
 def _running_apps(poll: AgentPoll) -> dict[str, str]:

@@ -38,10 +38,12 @@ class Published:
         return self.blobs.get(f"{app}@{version}#config")
 
 
-def container_name(scenario: str, run_id: str) -> str:
-    """A valid container name (3-63 chars of a-z, 0-9, -) unique to scenario and run."""
-    digest = hashlib.sha256(f"{run_id}/{scenario}".encode()).hexdigest()[:10]
-    stem = re.sub(r"[^a-z0-9]+", "-", scenario.lower()).strip("-")[:40] or "s"
+def container_name(cell: str, run_id: str) -> str:
+    """A valid container name (3-63 chars of a-z, 0-9, -) unique to the cell (scenario and
+    image) and run: two workers run one scenario on two images at once, and a fault that
+    deletes a blob in one cell must not take it from the other."""
+    digest = hashlib.sha256(f"{run_id}/{cell}".encode()).hexdigest()[:10]
+    stem = re.sub(r"[^a-z0-9]+", "-", cell.lower()).strip("-")[:40] or "s"
     return f"{stem}-{digest}"
 
 
@@ -56,8 +58,8 @@ def upload(store: BlobStore, container: str, name: str, spec: BlobSpec, version:
     return BlobRef(container=container, name=name, size=size)
 
 
-def publish(scenario: Scenario, store: BlobStore, run_id: str) -> Published:
-    published = Published(container_name(scenario.name, run_id))
+def publish(scenario: Scenario, store: BlobStore, run_id: str, cell: str) -> Published:
+    published = Published(container_name(cell, run_id))
     for app in scenario.apps.values():
         for version in app.versions.values():
             key = f"{app.name}@{version.version}"

@@ -1,8 +1,10 @@
 """Helpers for the guest-agent tests: a real HTTP blob server and a temp-root "guest".
 
-The agent runs as a real subprocess (``sys.executable vmapp_agent.py --root TMP ...``) with the
-real /bin/sh; packages come over real HTTP from a ``http.server`` on 127.0.0.1.  Commands write
-lines to a trace file so tests can assert exactly what ran, in which order, in which folder.
+The agent runs as a real subprocess (``PYTHON vmapp_agent.py --root TMP ...``) with the real
+/bin/sh.  PYTHON is this interpreter, or ``$VMAPP_AGENT_PYTHON`` (a guest's own, to run the whole
+suite on it), or the one a test module chooses (test_agent_python39.py).  Packages come over real
+HTTP from a ``http.server`` on 127.0.0.1.  Commands write lines to a trace file so tests can
+assert exactly what ran, in which order, in which folder.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 AGENT = Path(__file__).resolve().parents[3] / "harness" / "agent" / "vmapp_agent.py"
+# What Debian 11 (the oldest guest, Python 3.9) needs of its own packages to run Python here.
+BULLSEYE_PYTHON_DEBS = ("python3.9-minimal", "libpython3.9-minimal", "libpython3.9-stdlib",
+                        "libmpdec3", "libssl1.1", "libffi7")
 LINUX_EXT = "Microsoft.CPlat.Core.VMApplicationManagerLinux"
 
 
@@ -67,7 +72,9 @@ class BlobServer:
 class Guest:
     """A temp folder standing in for a VM's root, and helpers to drive the agent against it."""
 
-    def __init__(self, tmp: Path, server: BlobServer, os_name: str = "linux") -> None:
+    def __init__(self, tmp: Path, server: BlobServer, os_name: str = "linux",
+                 python: str | None = None) -> None:
+        self.python = python or os.environ.get("VMAPP_AGENT_PYTHON") or sys.executable
         self.tmp = tmp
         self.root = tmp / "root"
         self.root.mkdir()
@@ -115,7 +122,7 @@ class Guest:
 
     def argv(self, *args: str) -> list[str]:
         """The agent's command line against this guest."""
-        return [sys.executable, str(AGENT), "--root", str(self.root), "--os", self.os,
+        return [self.python, str(AGENT), "--root", str(self.root), "--os", self.os,
                 "--boot-id-file", str(self.boot_file), *args]
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -139,7 +146,7 @@ class Guest:
         """``apply`` in the background, for tests that signal the agent while it works."""
         path = self.tmp / "goal.json"
         path.write_text(json.dumps(goal))
-        return subprocess.Popen([sys.executable, str(AGENT), "--root", str(self.root),
+        return subprocess.Popen([self.python, str(AGENT), "--root", str(self.root),
                                  "--boot-id-file", str(self.boot_file), "apply", str(path)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -184,3 +191,20 @@ class Guest:
 
     def app_dir(self, name: str, version: str | None = None) -> Path:
         return self.downloads / name / version if version else self.downloads / name
+
+
+def debian_python(debs: Path, names: tuple[str, ...], dest: Path) -> Path | None:
+    """A Debian release's own Python, unpacked from its packages in ``debs`` (the debootstrap
+    cache an image build fills) into ``dest``: a launcher script that finds the release's
+    libraries.  None when a package is missing there (that image was never built here)."""
+    found = [sorted(debs.glob(f"{name}_*.deb"))[-1:] for name in names]
+    if not all(found):
+        return None
+    for (deb,) in found:
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], check=True)
+    binary = sorted((dest / "usr" / "bin").glob("python3.*"))[0]
+    launcher = dest / "python"
+    launcher.write_text(f'#!/bin/sh\nLD_LIBRARY_PATH={dest}/usr/lib/x86_64-linux-gnu '
+                        f'exec {binary} "$@"\n')
+    launcher.chmod(0o755)
+    return launcher

@@ -7,13 +7,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from agent_guest import AGENT, Guest
+from agent_guest import Guest
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 RECORD_KEYS = {
@@ -106,9 +105,8 @@ def test_status_is_transitioning_while_apps_run(guest: Guest) -> None:
     apps = [guest.app("first", order=1), guest.app("second", order=2, install=wait),
             guest.app("third", order=3)]
     (guest.tmp / "goal.json").write_text(json.dumps(guest.goal(1, apps)))
-    proc = subprocess.Popen([sys.executable, str(AGENT), "--root", str(guest.root),
-                             "--boot-id-file", str(guest.boot_file), "apply",
-                             str(guest.tmp / "goal.json")], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(guest.argv("apply", str(guest.tmp / "goal.json")),
+                            stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -172,9 +170,8 @@ def test_a_second_run_waits_for_the_lock(guest: Guest) -> None:
 def test_two_concurrent_applies_never_interleave(guest: Guest) -> None:
     slow = f"{guest.mark('one:start')}; sleep 0.5; {guest.mark('one:end')}"
     (guest.tmp / "g1.json").write_text(json.dumps(guest.goal(1, [guest.app("one", install=slow)])))
-    first = subprocess.Popen([sys.executable, str(AGENT), "--root", str(guest.root),
-                              "--boot-id-file", str(guest.boot_file), "apply",
-                              str(guest.tmp / "g1.json")], stdout=subprocess.DEVNULL)
+    first = subprocess.Popen(guest.argv("apply", str(guest.tmp / "g1.json")),
+                             stdout=subprocess.DEVNULL)
     while "one:start" not in guest.trace_lines():
         time.sleep(0.02)
     one = guest.app("one", install=slow)

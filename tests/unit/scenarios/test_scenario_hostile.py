@@ -79,7 +79,7 @@ def test_hostile_yaml(tmp_path: Path, head: str, problem: str) -> None:
      "(debian-12)"),
     ({"head": "description: d\nimages: [debian-12, debain-13]\n"},
      ":2 images[1]: no image recipe named 'debain-13' (did you mean 'debian-13'?) "
-     "(known: debian-12, debian-13, windows-wine)"),
+     "(known: debian-11, debian-12, debian-13, debian-testing, windows-wine)"),
     ({"head": "description: d\nimages: [debian-12, debian-12]\n"},
      ":2 images[1]: 'debian-12' is listed twice"),
     ({"app": "'bad name'"}, ":4 gallery.applications.bad name: the gallery refuses the "
@@ -120,8 +120,8 @@ def test_cli_image_is_checked_before_anything_starts(
     path = scenario(tmp_path)
     assert cli.main(["run", str(path), "--image", "debain-12"]) == 2
     assert capsys.readouterr().err == ("vmapp: --image: no image recipe named 'debain-12' "
-                                       "(did you mean 'debian-12'?) (known: debian-12, "
-                                       "debian-13, windows-wine)\n")
+                                       "(did you mean 'debian-12'?) (known: debian-11, debian-12, "
+                                       "debian-13, debian-testing, windows-wine)\n")
 
 
 def test_cli_scenario_name_over_255_bytes(no_spawn: None, tmp_path: Path,
