@@ -67,13 +67,20 @@ class LinuxSystemd:
                 f"echo {encoded} | base64 -d > {target}.tmp && mv -f {target}.tmp {target}")
 
     def launch_command(self, path: str, seq: int) -> str:
-        """Shell that starts ``apply path`` detached and returns at once, printing nothing."""
-        return (f"systemd-run --unit={self._unit(seq)} --collect --quiet -p KillMode=process "
-                f"{self.agent_command('apply ' + shlex.quote(path))}")
+        """Shell that starts ``apply path`` detached and returns at once, printing nothing.
+
+        A goal state sent again after its agent was killed cannot reuse the unit: the command
+        that agent started lives on in it (KillMode=process), which keeps the unit loaded until
+        the command ends; the second agent runs in the unit's "-again" twin."""
+        start = ("systemd-run --unit={} --collect --quiet -p KillMode=process "
+                 f"{self.agent_command('apply ' + shlex.quote(path))}")
+        unit = self._unit(seq)
+        return f"{{ {start.format(unit)} 2>/dev/null || {start.format(unit + '-again')}; }}"
 
     def busy_command(self, seq: int) -> str:
         """Shell that prints "busy" while the agent works on ``seq`` (or resumes at boot)."""
-        return (f"systemctl is-active {self._unit(seq)} {RESUME_UNIT} 2>/dev/null "
+        unit = self._unit(seq)
+        return (f"systemctl is-active {unit} {unit}-again {RESUME_UNIT} 2>/dev/null "
                 "| grep -qx -e active -e activating && echo busy")
 
     def boot_id_command(self) -> str:
@@ -118,7 +125,8 @@ class LinuxSystemd:
             f"cp -a {d}/. {held}/; umount {d}; umount {held}; rmdir {held}"))
 
     def agent_journal(self, channel: Channel, seq: int) -> str:
-        return channel.run(f"journalctl -u {self._unit(seq)} --no-pager -n 50").text
+        unit = self._unit(seq)
+        return channel.run(f"journalctl -u {unit} -u {unit}-again --no-pager -n 50").text
 
     def boot_id(self, channel: Channel) -> str:
         return channel.run(self.boot_id_command(), sudo=False).text.strip()
