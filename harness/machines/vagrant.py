@@ -220,11 +220,11 @@ class VagrantMachine:
         conn = libvirtd.open_connection()
         try:
             disks = libvirtd.domain_disks(conn, self.name)
-            try:
-                _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder,
-                         timeout=300, vm=self.name)
-            except InfrastructureError as exc:
-                if not self.restored:  # made from a warm copy: libvirt has the last word
+            if not self.restored:  # made from a warm copy: libvirt only (vagrant destroy of
+                try:               # a domain it did not define left libvirt a ghost of it)
+                    _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder,
+                             timeout=300, vm=self.name)
+                except InfrastructureError as exc:
                     failures.append(exc)
             try:
                 libvirtd.remove_domain(conn, self.name)

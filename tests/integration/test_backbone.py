@@ -45,7 +45,9 @@ def test_tar_scenario_passes_on_a_real_vm(matrix_run: tuple[RunResult, Path]) ->
     assert cell.steps[1].expected and not cell.steps[1].failures
     cell_dir = folder / cell.artifacts
     assert "Install SUCCESS" in (cell_dir / "agent.log").read_text()
-    assert "vmapp-guest login" in (cell_dir / "console.log").read_text()
+    if cell.machine == "booted":  # a warm machine's console holds only the cell's own time
+        assert "vmapp-guest login" in (cell_dir / "console.log").read_text()
+    assert (cell_dir / "console.log").is_file()
     assert (cell_dir / "guest-files.tar.gz").stat().st_size > 0
     assert {"status/1.status", "status/2.status", "status/applicationRegistry.active"} <= set(
         cell.status_files)

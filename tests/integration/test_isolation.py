@@ -13,6 +13,6 @@ def test_a_reverted_vm_keeps_nothing_of_the_previous_cell(run_scenarios: RunScen
     dirty, clean = run.cells
     assert dirty.outcome == "passed", dirty.message
     assert clean.outcome == "passed", clean.message
-    assert (dirty.machine, clean.machine) == ("booted", "reverted")
+    assert dirty.machine in ("booted", "warm") and clean.machine == "reverted"
     assert clean.vm == dirty.vm
     assert "revert" in clean.timings and "boot" not in clean.timings

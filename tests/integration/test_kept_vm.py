@@ -18,8 +18,9 @@ SCENARIO = "tests/integration/scenarios/kept-loop.yaml"
 
 def test_recheck_break_rerun_and_destroy_a_kept_vm(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    done = vmapp("run", "--image", "debian-12", "--keep", "always", SCENARIO, reports=reports,
-                 timeout=1800)
+    # --fresh-vm: a boot of its own (not a warm copy), so the console holds it from power-on
+    done = vmapp("run", "--image", "debian-12", "--keep", "always", "--fresh-vm", SCENARIO,
+                 reports=reports, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
     run = record_booted(reports / "latest" / "results.json")
     cell = f"{run.run_id}/kept-loop[debian-12]"
