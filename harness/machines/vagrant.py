@@ -165,7 +165,7 @@ class VagrantMachine:
             self.restored = False
             write_record(self.folder, record["kind"], record["provider"], record["machine"])
             return False
-        # What `vagrant up` would have left: `vagrant ssh` and `vagrant destroy` work here too.
+        # What `vagrant up` would have left: `vagrant ssh` works here too (removal: destroy()).
         state = self.folder / ".vagrant" / "machines" / self.name / "libvirt"
         state.mkdir(parents=True, exist_ok=True)
         (state / "id").write_text(uuid[0])
