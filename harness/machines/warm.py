@@ -150,11 +150,22 @@ def restore(conn: libvirt.virConnect, folder: Path, *, name: str, ssh_port: int,
 
 
 def _snapshot_of(folder: Path, domain_xml: str) -> str:
-    """The saved snapshot's definition (its creation time, state, disks) for the new domain."""
+    """The saved snapshot's definition (its creation time, state, disks) for the new domain.
+
+    Both copies of the saved machine's definition go: the running one (``domain``) and the
+    persistent one (``inactiveDomain``), which a revert installs as the domain's definition;
+    left in, every restored domain took the saved machine's name, UUID and disk path, and
+    libvirt was left with definitions it could neither find nor remove."""
     snapshot = ET.fromstring((folder / SNAPSHOT).read_text())
-    for old in snapshot.findall("domain"):
-        snapshot.remove(old)
+    persistent = snapshot.find("inactiveDomain") is not None
+    for tag in ("domain", "inactiveDomain"):
+        for old in snapshot.findall(tag):
+            snapshot.remove(old)
     snapshot.append(ET.fromstring(domain_xml))
+    if persistent:
+        inactive = ET.fromstring(domain_xml)
+        inactive.tag = "inactiveDomain"
+        snapshot.append(inactive)
     return ET.tostring(snapshot, encoding="unicode")
 
 

@@ -58,3 +58,17 @@ def test_anything_the_state_depends_on_changes_the_entry() -> None:
               Shape("debian-12", "39cd", "qemu", 1, 2048, "T").folder("agent-a"),
               Shape("debian-12", "39cd", "qemu", 1, 1024, "T2").folder("agent-a")]
     assert folder not in others and len(set(others)) == len(others)
+
+
+def test_the_snapshot_redefined_for_the_copy_holds_only_the_copys_definition(
+        tmp_path: Path) -> None:
+    from harness.machines.warm import SNAPSHOT, _snapshot_of
+    (tmp_path / SNAPSHOT).write_text(
+        "<domainsnapshot><name>vmapp-clean</name><creationTime>1</creationTime>"
+        "<domain><name>saved</name><uuid>u-saved</uuid></domain>"
+        "<inactiveDomain><name>saved</name><uuid>u-saved</uuid></inactiveDomain>"
+        "</domainsnapshot>")
+    text = _snapshot_of(tmp_path, "<domain><name>copy</name><uuid>u-copy</uuid></domain>")
+    tree = ET.fromstring(text)
+    assert "saved" not in text and tree.findtext("creationTime") == "1"
+    assert tree.findtext("domain/name") == tree.findtext("inactiveDomain/name") == "copy"
