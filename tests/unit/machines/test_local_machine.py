@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.machines.local import LocalChannel, LocalMachine, LocalProvider
 from harness.ports import Exec
+from harness.waiting import wait_until
 
 
 def machine(tmp_path: Path) -> LocalMachine:
@@ -138,7 +139,8 @@ def test_killing_the_agent_kills_it_and_not_the_shell_that_kills_it(tmp_path: Pa
         channel.put(b"import time\ntime.sleep(300)\n", agent, mode=0o755)
         channel.run(f"setsid {m.guest.agent_command('apply /x.json')} >/dev/null 2>&1 &")
         running = f"pgrep -f '[{agent[0]}]{agent[1:]} .*apply'"  # not matching its own shell
-        assert channel.run(running).exit_code == 0
+        wait_until(lambda: channel.run(running).exit_code == 0, stage="test",  # started?
+                   what="the stand-in agent to run", timeout=30, interval=0.1)
         killer = Recording(channel)
         m.guest.kill_agent(killer)  # type: ignore[arg-type]
         assert killer.exit_codes == [0]  # its own shell lived to the end
