@@ -145,7 +145,6 @@ class LocalMachine:
     ready_seconds: int = 30
     started: bool = False
     boot_id: str = ""  # this boot's id: /run is a tmpfs, written again at every start
-    destroyed: bool = False
     _init: subprocess.Popen[bytes] | None = None
 
     image_key = "host"
@@ -160,9 +159,6 @@ class LocalMachine:
 
     def init_pid(self) -> int:
         """The host pid of the namespace's init (what nsenter joins)."""
-        if self.destroyed:  # a stopped run: the cell ends now instead of waiting to reconnect
-            raise InfrastructureError(stage="connect", vm=self.name,
-                                      detail="the machine was destroyed")
         if self._init is None or self._init.poll() is not None:
             raise GuestUnreachable(stage="local machine", vm=self.name, detail="not running")
         children = Path(f"/proc/{self._init.pid}/task/{self._init.pid}/children")
@@ -253,7 +249,6 @@ class LocalMachine:
 
     def destroy(self) -> None:
         self._stop(signal.SIGKILL)
-        self.destroyed = True
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

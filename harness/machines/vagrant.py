@@ -117,7 +117,6 @@ class VagrantMachine:
     guest: GuestOS = field(default_factory=LinuxSystemd)
     started: bool = False  # `vagrant up` was attempted: there may be a domain to remove
     restored: bool = False  # defined from a warm copy through libvirt, not by `vagrant up`
-    destroyed: bool = False
 
     @property
     def image_key(self) -> str:
@@ -128,9 +127,6 @@ class VagrantMachine:
         return self.folder / "console.log"
 
     def connect(self) -> SshChannel:
-        if self.destroyed:  # a stopped run: the cell ends now instead of waiting to reconnect
-            raise InfrastructureError(stage="connect", vm=self.name,
-                                      detail="the machine was destroyed")
         return SshChannel(port=self.ssh_port, user="root", key=self.image.ssh_key,
                           vm=self.name)
 
@@ -215,7 +211,6 @@ class VagrantMachine:
 
     def destroy(self) -> None:
         """`vagrant destroy`, then make sure through libvirt that nothing is left."""
-        self.destroyed = True
         failures: list[BaseException] = []
         conn = libvirtd.open_connection()
         try:

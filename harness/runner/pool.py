@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.agent.client import AgentClient
-from harness.errors import CleanupErrors, GuestUnreachable, HarnessError
-from harness.ports import Machine, Provider
+from harness.errors import CleanupErrors, GuestUnreachable, HarnessError, InfrastructureError
+from harness.ports import Channel, Machine, Provider
 from harness.waiting import wait_until
 
 SNAPSHOT = "vmapp-clean"
@@ -114,12 +114,23 @@ class MachinePool:
             raise
         return Lease(image, machine, agent, version, "warm" if warm else "booted", pooled)
 
-    @staticmethod
-    def _first_start(machine: Machine, pooled: bool, agent_digest: str
+    def _client(self, machine: Machine) -> AgentClient:
+        """A client of ``machine``'s agent that reconnects through it until the run is stopped:
+        a cell waiting to reconnect to a machine ``stop`` pulled then ends at once (seen: a
+        SIGTERMed run's worker kept waiting out its deadline)."""
+        def connect() -> Channel:
+            if self.stopped:
+                raise InfrastructureError(stage="connect", vm=machine.name, detail="the run "
+                                          "was stopped: the machine was destroyed")
+            return machine.connect()
+
+        return AgentClient(connect, machine.guest, vm=machine.name)
+
+    def _first_start(self, machine: Machine, pooled: bool, agent_digest: str
                      ) -> tuple[AgentClient, str]:
         """Wait until ready, push the agent, apply goal state 0; a pooled machine is then
         snapshotted (and kept warm for later runs)."""
-        agent = AgentClient(machine.connect, machine.guest, vm=machine.name)
+        agent = self._client(machine)
         machine.guest.wait_ready(agent.channel, machine.ready_seconds)
         agent.install()
         version = agent.version()
@@ -131,11 +142,10 @@ class MachinePool:
             agent.reconnect()
         return agent, version
 
-    @staticmethod
-    def _answering(machine: Machine) -> AgentClient:
+    def _answering(self, machine: Machine) -> AgentClient:
         """The agent client of a machine just reverted to the snapshot, its clock set to now."""
         agent = wait_until(
-            lambda: AgentClient(machine.connect, machine.guest, vm=machine.name),
+            lambda: self._client(machine),
             stage="revert", vm=machine.name, what="the guest to answer after the revert",
             timeout=machine.ready_seconds, interval=0.25, retry_on=(GuestUnreachable,))
         machine.guest.set_clock(agent.channel, time.time())
@@ -156,7 +166,7 @@ class MachinePool:
         """A machine an earlier run kept, as it is: nothing reverted, its agent already in
         place; it never joins the pool (release it with ``keep``)."""
         offset = machine.console_log.stat().st_size if machine.console_log.exists() else 0
-        agent = AgentClient(machine.connect, machine.guest, vm=machine.name)
+        agent = self._client(machine)
         lease = Lease(image, machine, agent, agent.version(), "kept", False, offset)
         self.leased[machine.name] = machine
         return lease
