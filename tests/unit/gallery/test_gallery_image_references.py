@@ -12,8 +12,6 @@ from gallery_builders import (
     VMSS,
     define,
     error,
-    gallery_body,
-    gallery_id,
     machine,
     ok,
     vm_id,
@@ -24,12 +22,6 @@ from harness.gallery import GalleryService
 MANAGED = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/base"
 MARKETPLACE = {"publisher": "Debian", "offer": "debian-12", "sku": "12", "version": "latest"}
 CHANGED = (409, "PropertyChangeNotAllowed", "Changing property 'imageReference' is not allowed.")
-
-
-@pytest.fixture
-def gallery(svc: GalleryService) -> GalleryService:
-    ok(svc.request("PUT", gallery_id(), gallery_body()), 201)
-    return svc
 
 
 def reference_of(body: dict[str, Any]) -> dict[str, Any]:

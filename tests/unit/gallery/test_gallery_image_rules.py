@@ -35,12 +35,6 @@ from harness.gallery.replay import Replayer, parse_requests
 DEF = "galleryImage.properties"
 
 
-@pytest.fixture
-def gallery(svc: GalleryService) -> GalleryService:
-    ok(svc.request("PUT", gallery_id(), gallery_body()), 201)
-    return svc
-
-
 # -- image definition features (seed 003) ----------------------------------------------------
 
 @pytest.mark.parametrize("value", ["NVMe", "SCSI,SCSI", "IDE", "SCSI,NVMe,IDE", ""])

@@ -25,12 +25,6 @@ from harness.gallery import GalleryService
 DEF = "galleryImage.properties"
 
 
-@pytest.fixture
-def gallery(svc: GalleryService) -> GalleryService:
-    ok(svc.request("PUT", gallery_id(), gallery_body()), 201)
-    return svc
-
-
 def put_version(svc: GalleryService, version: str, image: str = "img", **profile: Any) -> Any:
     return svc.request("PUT", f"{image_id(image)}/versions/{version}",
                        image_version_body(**profile))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from gallery_builders import RG, SUB, error, gallery_body, gallery_id, ok, vm_body, vm_id
+from gallery_builders import RG, SUB, error, gallery_id, ok, vm_body, vm_id
 
 from harness.gallery import GalleryService, ServiceError
 from harness.gallery.publish import ImageFacts, PublishRequests, publish_requests, source_id
@@ -21,12 +21,6 @@ def publish(svc: GalleryService, facts: ImageFacts) -> PublishRequests:
     svc.put(requests.definition_path, requests.definition_body)
     svc.put(requests.version_path, requests.version_body)
     return requests
-
-
-@pytest.fixture
-def gallery(svc: GalleryService) -> GalleryService:
-    ok(svc.request("PUT", gallery_id(), gallery_body()), 201)
-    return svc
 
 
 def test_bodies_from_a_recipes_facts() -> None:
