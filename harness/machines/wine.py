@@ -62,6 +62,15 @@ class WineChannel:
                                       detail=f"{' '.join(argv)}: timed out after {timeout:g}s "
                                       f"(every process in the prefix was killed)") from None
 
+    def _log_tail(self, size: int = 600) -> str:
+        """The end of the prefix's log: what wine or the launcher said last."""
+        try:
+            with self._log.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - size))
+                return log.read().decode(errors="replace").strip()
+        except OSError as exc:
+            return f"(unreadable: {exc})"
+
     def host_path(self, path: str) -> Path:
         """Where a ``C:`` path of the prefix lives on the host, matching names without regard
         to case as Windows does (a name not there yet keeps the case given)."""
@@ -91,7 +100,7 @@ class WineChannel:
                 raise InfrastructureError(
                     stage="wine command", vm=self.vm,
                     detail=f"{command!r}: the launcher wrote no exit code (wine exited {wine}; "
-                    f"see {self._log})")
+                    f"{self._log} ends: {self._log_tail()!r})")
             return Exec(command=command, exit_code=int(host["exit"].read_text()),
                         stdout=host["stdout"].read_bytes(), stderr=host["stderr"].read_bytes())
         finally:

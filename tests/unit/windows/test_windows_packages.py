@@ -10,6 +10,7 @@ import zipfile
 from windows_guest import MSIEXEC, UNINSTALL, build, deploy, run_in, wait_until_gone
 
 from harness.checks_windows import installed_products
+from harness.errors import InfrastructureError
 from harness.machines.wine import WineChannel
 
 MSI_CODE = "{{8C6D2A4E-6A31-4C0B-9F4E-{:012d}}}"
@@ -103,10 +104,16 @@ def test_zip_under_wine_powershell_is_a_stub_that_extracts_nothing(wine: WineCha
     data = build("zip-hello-windows", "zip", "3.0.0")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.read("VmappZipHello/hello.cmd") == b"@echo vmapp zip hello 3.0.0\n"
-    done = deploy(wine, "myapp", "3.0.0", data,
-                  'rename myapp myapp.zip & mkdir C:\\myapp & powershell.exe -Command '
-                  '"Expand-Archive -path myapp.zip -destinationpath C:\\myapp"')
-    assert done.exit_code == 0
+    try:
+        done = deploy(wine, "myapp", "3.0.0", data,
+                      'rename myapp myapp.zip & mkdir C:\\myapp & powershell.exe -Command '
+                      '"Expand-Archive -path myapp.zip -destinationpath C:\\myapp"')
+    except InfrastructureError as exc:
+        # wine 8's stub once took the launcher down with it (wine exited 255, on CI under load):
+        # no exit code then, and still nothing extracted
+        assert "wrote no exit code" in str(exc)
+    else:
+        assert done.exit_code == 0
     assert not wine.host_path("C:\\myapp\\VmappZipHello\\hello.cmd").exists()
 
 
