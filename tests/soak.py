@@ -2,11 +2,14 @@
 
 Each round starts `vmapp run` on one scenario (real VMs), waits a random time (so the stop lands
 in the image, publish, boot, steps, collect or destroy stage), sends SIGINT, SIGTERM or SIGKILL,
+half of the rounds on a warm machine (the default) and half with `--fresh-vm` (a booted VM).
+The random times are drawn up to how long one undisturbed run of each kind takes, measured
+first (a stop after the run ended tests nothing),
 and after a SIGKILL runs `vmapp gc` (what an operator does after a killed job).  Then it counts
 the run's leftovers: libvirt domains and volumes, processes (QEMU, Azurite, the agent's local
 machines) naming the run, and its state folder.  The figure that matters is 0.
 
-    python -m tests.soak [--rounds-per-signal N] [--seed S] [--max-seconds T]
+    python -m tests.soak [--rounds-per-signal N] [--seed S]
 """
 
 from __future__ import annotations
@@ -57,13 +60,28 @@ def leftovers(run_id: str) -> dict[str, list[str]]:
     return found
 
 
-def one_round(sig: str, wait: float, reports: Path) -> dict[str, object]:
+def start(reports: Path, fresh: bool) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "VMAPP_REPORTS_DIR": str(reports)}
+    argv = [str(VMAPP), "run", "-j", "1", "--image", "debian-12", SCENARIO]
+    return subprocess.Popen(argv + (["--fresh-vm"] if fresh else []), cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def undisturbed_seconds(reports: Path, fresh: bool) -> float:
+    """How long one run takes start to end (the first also builds what is not cached)."""
+    start(reports, fresh).wait()
+    began = time.monotonic()
+    code = start(reports, fresh).wait()
+    if code != 0:
+        raise SystemExit(f"soak: an undisturbed run exited {code}; fix that first")
+    return time.monotonic() - began
+
+
+def one_round(sig: str, wait: float, fresh: bool, reports: Path) -> dict[str, object]:
     before = {p.name for p in reports.glob("2*")} | {p.name for p in
                                                       (state_dir() / "runs").glob("2*")}
     env = {**os.environ, "VMAPP_REPORTS_DIR": str(reports)}
-    child = subprocess.Popen([str(VMAPP), "run", "-j", "1", "--image", "debian-12", SCENARIO],
-                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    child = start(reports, fresh)
     time.sleep(wait)
     child.send_signal(SIGNALS[sig])
     try:
@@ -76,7 +94,8 @@ def one_round(sig: str, wait: float, reports: Path) -> dict[str, object]:
         subprocess.run([str(VMAPP), "gc"], env=env, capture_output=True, timeout=600,
                        check=False)
     left = leftovers(run_id)
-    return {"signal": sig, "after_seconds": round(wait, 1), "exit": code, "run": run_id,
+    return {"signal": sig, "machine": "fresh" if fresh else "warm",
+            "after_seconds": round(wait, 1), "exit": code, "run": run_id,
             "left": {k: v for k, v in left.items() if v}}
 
 
@@ -84,19 +103,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="soak")
     parser.add_argument("--rounds-per-signal", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261203)
-    parser.add_argument("--max-seconds", type=float, default=150.0,
-                        help="latest stop after the start (a cell takes ~2 min under TCG)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     libvirtd.ensure_daemons()
-    rounds = [(sig, rng.uniform(1, args.max_seconds)) for sig in SIGNALS
-              for _ in range(args.rounds_per_signal)]
-    rng.shuffle(rounds)
     total = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for sig, wait in rounds:
-            result = one_round(sig, wait, Path(tmp))
-            count = sum(len(v) for v in result["left"].values())  # type: ignore[attr-defined]
+        longest = {fresh: undisturbed_seconds(Path(tmp), fresh) for fresh in (False, True)}
+        print(f"soak: an undisturbed run takes {longest[False]:.0f} s on a warm machine, "
+              f"{longest[True]:.0f} s with a fresh VM", flush=True)
+        rounds = [(sig, fresh, rng.uniform(1, longest[fresh])) for sig in SIGNALS
+                  for n in range(args.rounds_per_signal) for fresh in [n % 2 == 1]]
+        rng.shuffle(rounds)
+        for sig, fresh, wait in rounds:
+            result = one_round(sig, wait, fresh, Path(tmp))
+            left = result["left"]
+            assert isinstance(left, dict)
+            count = sum(len(found) for found in left.values())
             total += count
             print(json.dumps(result), flush=True)
     print(f"soak: {len(rounds)} stops ({args.rounds_per_signal} per signal), "
