@@ -11,7 +11,7 @@ backend stands behind them: a Vagrant VM, a reverted snapshot, a local temp root
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Protocol
 
 
@@ -115,7 +115,15 @@ class GuestOS(Protocol):
         cmd.exe for a Windows guest)."""
 
     def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
-        """A .tar.gz of ``paths`` without ``exclude`` (missing ones skipped)."""
+        """A .tar.gz of ``paths`` without ``exclude`` (missing ones skipped), each named by
+        :func:`archive_member`."""
+
+
+def archive_member(path: str) -> str:
+    """The name a guest path has in :meth:`GuestOS.archive`'s tar: relative to ``/``, or to
+    the drive on Windows (``C:\\Packages\\x`` is ``Packages/x``)."""
+    windows = PureWindowsPath(path)
+    return "/".join(windows.parts[1:]) if windows.drive else path.lstrip("/")
 
 
 class Machine(Protocol):

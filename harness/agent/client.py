@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import GuestUnreachable, InfrastructureError
-from harness.ports import AgentPoll, Channel, GuestOS
+from harness.ports import AgentPoll, Channel, GuestOS, archive_member
 from harness.redact import redact_bytes, redact_tar_gz
 from harness.waiting import Deadline, wait_until
 
@@ -189,8 +189,13 @@ class AgentClient:
                                                guest.agent_log.rsplit("/", 1)[0]],
                                 exclude=[f"{guest.extension_dir}/bin"])  # the agent's own copy
         (dest / "guest-files.tar.gz").write_bytes(redact_tar_gz(archive))
-        log = self.channel.run(f"cat {guest.agent_log}")
-        (dest / "agent.log").write_bytes(redact_bytes(log.stdout))
+        try:
+            log = self.channel.get(guest.agent_log)
+        except GuestUnreachable:
+            raise
+        except InfrastructureError:  # no log written yet
+            log = b""
+        (dest / "agent.log").write_bytes(redact_bytes(log))
         return status_files(dest / "guest-files.tar.gz", dest / "status", guest.status_dir,
                             guest.registry_file)
 
@@ -198,14 +203,14 @@ def status_files(archive: Path, dest: Path, status_dir: str, registry_file: str)
     """The extension's status files, the agent's per-command details and the app registry out of
     the collected archive, so the report shows them without unpacking it; their paths relative
     to ``dest``'s parent."""
-    root = status_dir.lstrip("/") + "/"
+    root = archive_member(status_dir) + "/"
     names = []
     try:
         with tarfile.open(archive) as tar:
             for member in tar.getmembers():
                 inside = member.name.removeprefix(root)
                 wanted = (member.name.startswith(root) and "/" not in inside) \
-                    or member.name == registry_file.lstrip("/")
+                    or member.name == archive_member(registry_file)
                 source = tar.extractfile(member) if member.isfile() and wanted else None
                 if source is not None:
                     dest.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from harness.errors import CleanupErrors, HarnessError
 from harness.images.build import cached, corrupt_images, ensure_image, stale_images
 from harness.images.recipe import find_recipe, recipe_names
 from harness.machines import libvirtd, warm
-from harness.machines.vagrant import remove_box
+from harness.machines.vagrantcli import remove_box
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

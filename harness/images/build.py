@@ -18,7 +18,8 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import InfrastructureError
-from harness.images.recipe import Recipe, find_recipe, recipe_names
+from harness.images.recipe import AnyRecipe, Recipe, find_recipe, recipe_names
+from harness.images.userbox import BoxRecipe, register_box
 from harness.settings import cache_dir
 
 # Not "quiet": the serial console (each cell's console.log) then holds the kernel's and systemd's
@@ -62,7 +63,8 @@ class BuiltImage:
 
     @property
     def box_name(self) -> str:
-        return f"vmapp/{self.name}-{self.key}"
+        """Ours, or the name a user's box has in its registry."""
+        return str(self.manifest.get("box_name") or f"vmapp/{self.name}-{self.key}")
 
     @property
     def manifest(self) -> dict[str, object]:
@@ -84,7 +86,7 @@ def read_manifest(folder: Path) -> dict[str, object] | None:
     return data
 
 
-def cached(recipe: Recipe) -> BuiltImage | None:
+def cached(recipe: AnyRecipe) -> BuiltImage | None:
     """The recipe's build in the cache; a corrupt one does not count (it is built again)."""
     image = BuiltImage(recipe.name, recipe.key, images_dir() / f"{recipe.name}-{recipe.key}")
     return image if read_manifest(image.folder) is not None else None
@@ -125,9 +127,12 @@ def _host_lock(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_image(recipe: Recipe, *, log: Path | None = None) -> BuiltImage:
-    """Return the cached image for ``recipe``, building it first if needed."""
+def ensure_image(recipe: AnyRecipe, *, log: Path | None = None) -> BuiltImage:
+    """Return the cached image for ``recipe``, building it first if needed (a user's box is
+    not built: its files are checked and it is recorded, every time)."""
     with _host_lock(recipe.name):
+        if isinstance(recipe, BoxRecipe):
+            return BuiltImage(recipe.name, recipe.key, register_box(recipe, images_dir()))
         found = cached(recipe)
         if found:
             return found

@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError, ConfigErrors
+from harness.images.userbox import BoxRecipe, load_box_recipe
 from harness.schema import Field, Validator, suggest
 from harness.settings import REPO_ROOT
 from harness.yamldoc import load_file
 
 RECIPES_DIR = REPO_ROOT / "images"
 BUILDER_VERSION = "1"
-# How the agent runs in a guest of the image: the Linux extension under systemd, or the Windows
-# extension in a wine prefix (harness/machines/winestandin.py).
-GUESTS = ("linux-systemd", "wine-standin")
+# How the agent runs in a guest of the image: the Linux extension under systemd, the Windows
+# extension in a wine prefix (harness/machines/winestandin.py), or on a user's own Windows box
+# (harness/images/userbox.py: a recipe of another kind, nothing built).
+GUESTS = ("linux-systemd", "wine-standin", "windows")
 
 SCHEMA = {
     "name": Field(str, required=True),
@@ -72,8 +74,13 @@ class Recipe:
         return (self.configure, *self.configure_after)
 
 
-def load_recipe(path: Path) -> Recipe:
+AnyRecipe = Recipe | BoxRecipe
+
+
+def load_recipe(path: Path) -> AnyRecipe:
     doc = load_file(path)
+    if isinstance(doc.data, dict) and doc.data.get("guest") == "windows":
+        return load_box_recipe(doc, path)
     check = Validator(doc)
     check.mapping(doc.data, SCHEMA)
     if check.errors:
@@ -128,7 +135,7 @@ def image_title(name: str) -> str:
     return f"{name} ({label})" if label else name
 
 
-def find_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:
+def find_recipe(name: str, directory: Path = RECIPES_DIR) -> AnyRecipe:
     problem = unknown_image(name, directory)
     if problem is not None:
         raise ConfigError(problem=problem, field="image")

@@ -262,7 +262,11 @@ class LocalProvider:
 
     def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
                ) -> LocalMachine:
-        standin = unknown_image(image) is None and find_recipe(image).guest == "wine-standin"
+        guest_kind = find_recipe(image).guest if unknown_image(image) is None else ""
+        if guest_kind == "windows":
+            raise InfrastructureError(stage="local machine", vm=name, detail=(
+                f"{image} is a user's Windows box: it runs as a Vagrant VM only"))
+        standin = guest_kind == "wine-standin"
         guest = LocalWineStandin(build_launcher()) if standin else LocalGuest()
         machine = LocalMachine(name=name, folder=folder, guest=guest,
                                ready_seconds=ready_seconds or 30)

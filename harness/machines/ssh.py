@@ -30,8 +30,8 @@ logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 class SshChannel:
     """One paramiko connection; every method translates paramiko errors."""
 
-    def __init__(self, *, port: int, user: str, key: Path, vm: str, host: str = LOOPBACK,
-                 timeout: float = 20) -> None:
+    def __init__(self, *, port: int, user: str, key: Path | None, vm: str, host: str = LOOPBACK,
+                 timeout: float = 20, password: str | None = None) -> None:
         self.vm = vm
         self.user = user
         self._forwards: dict[int, int] = {}
@@ -39,7 +39,8 @@ class SshChannel:
         # Clones regenerate host keys at first boot; the port is ours, so no key is pinned.
         self._client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         try:
-            self._client.connect(host, port=port, username=user, key_filename=str(key),
+            self._client.connect(host, port=port, username=user, password=password,
+                                 key_filename=None if key is None else str(key),
                                  timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
                                  look_for_keys=False, allow_agent=False)
         except (paramiko.SSHException, OSError) as exc:

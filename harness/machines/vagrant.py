@@ -1,105 +1,37 @@
 """Vagrant + vagrant-libvirt: a rendered Vagrantfile per VM, so engineers can `vagrant ssh`.
 
-Vagrant is driven through its CLI via harness.proc (the one process runner; python-vagrant would
-be a second one).  Each VM gets its own
-folder holding the Vagrantfile, the serial console log and a README on how to log in.
+Vagrant is driven through its CLI (harness/machines/vagrantcli.py).  Each VM gets its own
+folder holding the Vagrantfile, the serial console log and a README on how to log in.  A user's
+Windows box (a ``guest: windows`` recipe) gets its own template and channel
+(harness/machines/windowsbox.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 import libvirt
 
-from harness import proc
-from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
+from harness.errors import CleanupErrors, GuestUnreachable, InfrastructureError
 from harness.images.build import KERNEL_CMDLINE, BuiltImage, ensure_image, read_manifest
 from harness.images.launcher import build_launcher
-from harness.images.recipe import find_recipe
-from harness.machines import libvirtd, warm
+from harness.images.recipe import AnyRecipe, find_recipe
+from harness.images.userbox import BoxRecipe, Login
+from harness.machines import libvirtd, warm, windowsbox
 from harness.machines.linux import LinuxSystemd
 from harness.machines.record import MachineGone, read_record, write_record
 from harness.machines.ssh import SshChannel
+from harness.machines.vagrantcli import ensure_box, run_vagrant, vagrant_home
 from harness.machines.winestandin import WineStandin
 from harness.netutil import free_port
-from harness.ports import GuestOS
-from harness.settings import REPO_ROOT, cache_dir
+from harness.ports import Channel, GuestOS
+from harness.settings import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "vagrant" / "Vagrantfile.j2"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\r")
-
-
-def vagrant_home() -> Path:
-    """Outside /root: libvirt-qemu must read the box's kernel and initrd from here."""
-    return cache_dir() / "vagrant.d"
-
-
-def _env() -> dict[str, str]:
-    return {"VAGRANT_HOME": str(vagrant_home()), "VAGRANT_CHECKPOINT_DISABLE": "1",
-            "VAGRANT_NO_COLOR": "1", "VAGRANT_DEFAULT_PROVIDER": "libvirt"}
-
-
-def _vagrant(args: list[str], *, stage: str, cwd: Path | None = None, timeout: float = 900,
-             vm: str = "") -> str:
-    try:
-        done = proc.run(["vagrant", *args, "--machine-readable"], stage=stage, cwd=cwd,
-                        env=_env(), timeout=timeout)
-    except CommandError as exc:
-        exc.output = _readable(exc.output)
-        exc.vm = vm
-        raise
-    return done.stdout
-
-
-def _readable(output: str) -> str:
-    """Machine-readable vagrant output -> the human lines, without progress noise."""
-    lines = []
-    for raw in ANSI.sub("", output).splitlines():
-        parts = raw.split(",", 4)
-        text = parts[4] if len(parts) == 5 and parts[0].isdigit() else raw
-        text = text.replace("%!(VAGRANT_COMMA)", ",").replace("\\n", "\n")
-        if "Progress:" not in text:
-            lines.append(text)
-    return "\n".join(lines)
-
-
-@contextmanager
-def _boxes_locked() -> Iterator[None]:
-    """Host-wide lock over Vagrant's boxes: parallel runs share them."""
-    home = vagrant_home()
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / ".vmapp-box.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _has_box(name: str) -> bool:
-    return f",box-name,{name}\n" in _vagrant(["box", "list"], stage="vagrant box list") + "\n"
-
-
-def ensure_box(image: BuiltImage) -> None:
-    """Add the image's box to Vagrant once."""
-    with _boxes_locked():
-        if not _has_box(image.box_name):
-            _vagrant(["box", "add", "--force", "--name", image.box_name, str(image.box_file)],
-                     stage="vagrant box add", timeout=1800)
-
-
-def remove_box(image: BuiltImage) -> bool:
-    """Remove the image's box from Vagrant; False when Vagrant did not have it."""
-    with _boxes_locked():
-        if not _has_box(image.box_name):
-            return False
-        _vagrant(["box", "remove", "--force", "--all", image.box_name],
-                 stage="vagrant box remove")
-        return True
 
 
 @dataclass
@@ -115,6 +47,7 @@ class VagrantMachine:
     shape: warm.Shape | None = None  # what a warm copy of it must match (None: never warm)
     run_id: str = ""
     guest: GuestOS = field(default_factory=LinuxSystemd)
+    login: Login | None = None  # a user's Windows box: WinRM or OpenSSH with a password
     started: bool = False  # `vagrant up` was attempted: there may be a domain to remove
     restored: bool = False  # defined from a warm copy through libvirt, not by `vagrant up`
 
@@ -126,18 +59,22 @@ class VagrantMachine:
     def console_log(self) -> Path:
         return self.folder / "console.log"
 
-    def connect(self) -> SshChannel:
+    def connect(self) -> Channel:
+        if self.login is not None:
+            return windowsbox.connect(self.login, port=self.ssh_port, vm=self.name)
         return SshChannel(port=self.ssh_port, user="root", key=self.image.ssh_key,
                           vm=self.name)
 
     def login_hint(self) -> str:
+        if self.login is not None:
+            return windowsbox.login_hint(self.login, self.folder, vagrant_home(), self.ssh_port)
         ssh = (f"ssh -p {self.ssh_port} -i {self.image.ssh_key} "
                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null vagrant@127.0.0.1")
         return f"cd {self.folder} && VAGRANT_HOME={vagrant_home()} vagrant ssh\n  or: {ssh}"
 
     def boot(self) -> None:
         self.started = True
-        _vagrant(["up", "--provider", "libvirt", "--no-provision"], stage="vagrant up",
+        run_vagrant(["up", "--provider", "libvirt", "--no-provision"], stage="vagrant up",
                  cwd=self.folder, timeout=self.boot_seconds + self.ready_seconds, vm=self.name)
 
     def resume_warm(self, snapshot: str, agent: str) -> bool:
@@ -217,7 +154,7 @@ class VagrantMachine:
             disks = libvirtd.domain_disks(conn, self.name)
             if not self.restored:  # made from a warm copy: libvirt only (vagrant destroy of
                 try:               # a domain it did not define left libvirt a ghost of it)
-                    _vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder,
+                    run_vagrant(["destroy", "-f"], stage="vagrant destroy", cwd=self.folder,
                              timeout=300, vm=self.name)
                 except InfrastructureError as exc:
                     failures.append(exc)
@@ -250,24 +187,33 @@ class VagrantProvider:
         """Render the Vagrantfile into ``folder`` (not started yet)."""
         recipe = find_recipe(image)
         built = ensure_image(recipe)
+        box = isinstance(recipe, BoxRecipe)
+        if isinstance(recipe, BoxRecipe):
+            recipe.login.password()  # unset: said now, not after a boot
         ensure_box(built)
         folder.mkdir(parents=True, exist_ok=True)
         ready = ready_seconds or recipe.ssh_seconds
-        template = TEMPLATE.read_text()
+        template = (windowsbox.TEMPLATE if box else TEMPLATE).read_text()
         shape = warm.Shape(image=image, image_key=built.key, driver=self.driver, cpus=self.cpus,
                            memory_mib=self.memory_mib, template=template)
-        guest = _guest(recipe.guest)
         machine = VagrantMachine(name=name, folder=folder, image=built, ssh_port=free_port(),
                                  boot_seconds=recipe.boot_seconds, ready_seconds=ready,
-                                 shape=shape, run_id=self.run_id, guest=guest)
-        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
-                                 undefined=jinja2.StrictUndefined)
-        text = env.from_string(template).render(
-            domain=name, run_id=self.run_id, image=built.name, vagrant_home=vagrant_home(),
-            ssh_port=machine.ssh_port, ssh_timeout=ready, box_name=built.box_name,
-            ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,
-            memory_mib=self.memory_mib, console_log=machine.console_log,
-            kernel_cmdline=KERNEL_CMDLINE)
+                                 shape=shape, run_id=self.run_id, guest=_guest(recipe),
+                                 login=recipe.login if isinstance(recipe, BoxRecipe) else None)
+        if isinstance(recipe, BoxRecipe):
+            text = windowsbox.render_vagrantfile(
+                recipe, template, box_name=built.box_name, domain=name, run_id=self.run_id,
+                vagrant_home=vagrant_home(), port=machine.ssh_port, driver=self.driver,
+                cpus=self.cpus, memory_mib=self.memory_mib, console_log=machine.console_log)
+        else:
+            text = jinja2.Environment(
+                trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+            ).from_string(template).render(
+                domain=name, run_id=self.run_id, image=built.name, vagrant_home=vagrant_home(),
+                ssh_port=machine.ssh_port, ssh_timeout=ready, box_name=built.box_name,
+                ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,
+                memory_mib=self.memory_mib, console_log=machine.console_log,
+                kernel_cmdline=KERNEL_CMDLINE)
         (folder / "Vagrantfile").write_text(text)
         write_record(folder, self.kind, {"run_id": self.run_id, "driver": self.driver,
                                          "cpus": self.cpus, "memory_mib": self.memory_mib},
@@ -287,17 +233,21 @@ class VagrantProvider:
                                   detail=f"its image build {image} is gone (vmapp images prune?)")
             built = BuiltImage(name=str(manifest["name"]), key=str(manifest["key"]),
                                folder=image)
+            recipe = find_recipe(built.name)
             return VagrantMachine(name=fields["name"], folder=folder, image=built,
                                   ssh_port=int(fields["ssh_port"]),
                                   boot_seconds=int(fields["boot_seconds"]),
                                   ready_seconds=int(fields["ready_seconds"]), started=True,
                                   restored=bool(fields.get("restored", False)),
-                                  guest=_guest(find_recipe(built.name).guest))
+                                  guest=_guest(recipe), login=recipe.login
+                                  if isinstance(recipe, BoxRecipe) else None)
         except (KeyError, TypeError, ValueError) as exc:
             raise MachineGone(stage="find kept machine",
                               detail=f"{folder}: damaged machine.json ({exc!r})") from exc
 
 
-def _guest(kind: str) -> GuestOS:
+def _guest(recipe: AnyRecipe) -> GuestOS:
     """The guest OS side an image recipe names (``guest:``)."""
-    return WineStandin(build_launcher()) if kind == "wine-standin" else LinuxSystemd()
+    if isinstance(recipe, BoxRecipe):
+        return windowsbox.windows_guest(recipe)
+    return WineStandin(build_launcher()) if recipe.guest == "wine-standin" else LinuxSystemd()

@@ -12,9 +12,14 @@ test is a user's Windows box (docs/windows.md says how).
   ``certutil -decode`` (cmd only, no PowerShell: certutil ships with every Windows).  Meant for
   the agent and goal states, not gigabytes: packages come from storage.
 * ``get``: ``certutil -encode`` and ``type``.
-* Errors: no answer, refused connections and HTTP failures are :class:`GuestUnreachable` (the
-  guest may be rebooting); rejected credentials and WS-Management faults are
-  :class:`InfrastructureError`.
+* ``forward_to_host``: WinRM carries no port forward, so the guest's 127.0.0.1:port is pointed
+  at the host with ``netsh interface portproxy`` (built into Windows), through the address the
+  host has from the guest (10.0.2.2 under QEMU's user-mode network); without that address the
+  channel refuses.
+* Errors: no answer, refused connections, HTTP failures and a shell the server no longer knows
+  (WS-Management fault 2150858843: the guest rebooted, or its WinRM service restarted) are
+  :class:`GuestUnreachable`, so the caller reconnects; rejected credentials and other
+  WS-Management faults are :class:`InfrastructureError`.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from winrm.exceptions import (
     WinRMError,
     WinRMOperationTimeoutError,
     WinRMTransportError,
+    WSManFaultError,
 )
 from winrm.protocol import Protocol
 
@@ -40,15 +46,24 @@ from harness.ports import Exec
 
 UTF8_CODEPAGE = 65001
 CHUNK_CHARS = 6000  # base64 per echo: cmd.exe lines stop at 8191 characters
+SHELL_NOT_FOUND = 2150858843  # "the shell was not found on the server"
 T = TypeVar("T")
+
+
+def make_folder_of(path: str) -> str:
+    """cmd.exe that makes the folder of a Windows ``path`` unless it exists."""
+    folder = str(PureWindowsPath(path).parent)
+    return f'(if not exist "{folder}\\*" mkdir "{folder}")'
 
 
 class WinRmChannel:
     """One WinRM shell; every method translates pywinrm and requests errors."""
 
     def __init__(self, *, host: str, port: int, user: str, password: str, vm: str,
-                 scheme: str = "http", auth: str = "basic", operation_timeout: int = 20) -> None:
+                 scheme: str = "http", auth: str = "basic", operation_timeout: int = 20,
+                 host_from_guest: str | None = None) -> None:
         self.vm = vm
+        self.host_from_guest = host_from_guest
         self._endpoint = f"{scheme}://{host}:{port}/wsman"
         self._protocol = Protocol(self._endpoint, transport=auth,  # type: ignore[arg-type]
                                   username=user, password=password,
@@ -67,6 +82,12 @@ class WinRmChannel:
         except (requests.RequestException, WinRMTransportError) as exc:
             raise GuestUnreachable(stage=stage, vm=self.vm,
                                    detail=f"{self._endpoint}: {exc}") from exc
+        except WSManFaultError as exc:
+            error = GuestUnreachable if exc.wsman_fault_code == SHELL_NOT_FOUND \
+                else InfrastructureError
+            raise error(stage=stage, vm=self.vm,
+                        detail=f"{self._endpoint}: {exc.reason} (WS-Management fault "
+                        f"{exc.wsman_fault_code})") from exc
         except WinRMError as exc:
             raise InfrastructureError(stage=stage, vm=self.vm,
                                       detail=f"{self._endpoint}: {exc}") from exc
@@ -105,9 +126,7 @@ class WinRmChannel:
     def put(self, data: bytes, path: str, *, mode: int = 0o644) -> None:
         """Write ``data`` to a Windows path (``mode`` means nothing there)."""
         staged = f"{path}.b64"
-        folder = str(PureWindowsPath(path).parent)
-        self._check(f'(if not exist "{folder}\\*" mkdir "{folder}") & type nul> "{staged}"',
-                    "winrm upload")
+        self._check(f'{make_folder_of(path)} & type nul> "{staged}"', "winrm upload")
         text = base64.b64encode(data).decode()
         for start in range(0, len(text), CHUNK_CHARS):
             self._check(f'echo {text[start:start + CHUNK_CHARS]}>> "{staged}"', "winrm upload")
@@ -122,10 +141,24 @@ class WinRmChannel:
         return base64.b64decode("".join(body))
 
     def forward_to_host(self, port: int) -> None:
-        raise InfrastructureError(
-            stage="winrm reverse forward", vm=self.vm,
-            detail=f"WinRM cannot carry host port {port} into the guest; give the guest a "
-            "route to the host's storage (or use the OpenSSH communicator)")
+        if self.host_from_guest is None:
+            raise InfrastructureError(
+                stage="winrm reverse forward", vm=self.vm,
+                detail=f"WinRM cannot carry host port {port} into the guest; give the guest a "
+                "route to the host's storage (or use the OpenSSH communicator)")
+        self._check(f"{self._portproxy('delete', port)} >nul 2>&1 & "
+                    f"{self._portproxy('add', port)} connectaddress={self.host_from_guest} "
+                    f"connectport={port}", "winrm reverse forward")
+
+    def close_forward(self, port: int) -> None:
+        """Cut the guest's route to a host service (a "network cut" fault)."""
+        if self.host_from_guest is not None:
+            self._check(f"{self._portproxy('delete', port)} >nul 2>&1 & exit /b 0",
+                        "winrm close forward")
+
+    @staticmethod
+    def _portproxy(verb: str, port: int) -> str:
+        return f"netsh interface portproxy {verb} v4tov4 listenaddress=127.0.0.1 listenport={port}"
 
     def close(self) -> None:
         # a shell that cannot be closed dies with the guest or times out on its own

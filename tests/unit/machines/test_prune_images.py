@@ -17,7 +17,7 @@ from harness.cli import main
 from harness.images.build import BuiltImage, cached, images_dir, stale_images
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
-from harness.machines.vagrant import ensure_box, remove_box
+from harness.machines.vagrantcli import ensure_box, remove_box
 from tests.unit.machines.conftest import POOL, add_volume
 
 

@@ -1,0 +1,65 @@
+"""A user's Windows box under Vagrant: its Vagrantfile, its channel and its guest OS, from its
+recipe (harness/images/userbox.py).  NOT YET RUN ON A REAL WINDOWS MACHINE (docs/windows.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from harness.images.userbox import BoxRecipe, Login
+from harness.machines.windows import WindowsGuest
+from harness.machines.winrm import WinRmChannel
+from harness.machines.winssh import WindowsSshChannel
+from harness.netutil import LOOPBACK
+from harness.ports import Channel
+from harness.settings import REPO_ROOT
+
+TEMPLATE = REPO_ROOT / "vagrant" / "Vagrantfile-windows.j2"
+# The host's 127.0.0.1 as QEMU's user-mode network shows it to the guest (the gateway).
+HOST_FROM_GUEST = "10.0.2.2"
+
+
+def ruby_string(value: object) -> str:
+    """A single-quoted Ruby literal: nothing in it is interpolated (recipes are untrusted)."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+def render_vagrantfile(recipe: BoxRecipe, template: str, *, box_name: str, domain: str,
+                       run_id: str, vagrant_home: Path, port: int, driver: str, cpus: int,
+                       memory_mib: int, console_log: Path) -> str:
+    """The Vagrantfile of one VM of the box; the password stays in its environment variable."""
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["ruby"] = ruby_string
+    login = recipe.login
+    return env.from_string(template).render(
+        domain=domain, run_id=run_id, image=recipe.name, vagrant_home=vagrant_home,
+        port=port, ready_seconds=recipe.ssh_seconds, box_name=box_name,
+        box_version=recipe.box_version, communicator=login.communicator, user=login.user,
+        password_env=login.password_env, guest_port=login.guest_port, driver=driver,
+        cpus=cpus, memory_mib=max(memory_mib, recipe.memory_mib), console_log=console_log,
+        nic_model=recipe.nic_model)
+
+
+def connect(login: Login, *, port: int, vm: str) -> Channel:
+    """A channel into the box through its forwarded port on 127.0.0.1."""
+    if login.communicator == "winrm":
+        return WinRmChannel(host=LOOPBACK, port=port, user=login.user,
+                            password=login.password(), vm=vm, host_from_guest=HOST_FROM_GUEST)
+    return WindowsSshChannel(port=port, user=login.user, key=None, password=login.password(),
+                             vm=vm)
+
+
+def windows_guest(recipe: BoxRecipe) -> WindowsGuest:
+    return WindowsGuest(recipe.python, recipe.python_zip)
+
+
+def login_hint(login: Login, folder: Path, vagrant_home: Path, port: int) -> str:
+    env = f"VAGRANT_HOME={vagrant_home} {login.password_env}=..."
+    if login.communicator == "winrm":
+        return (f"cd {folder} && {env} vagrant winrm -c ipconfig\n  or: WinRM (Basic, HTTP) "
+                f"at http://127.0.0.1:{port}/wsman as {login.user}")
+    return f"cd {folder} && {env} vagrant ssh\n  or: ssh -p {port} {login.user}@127.0.0.1"
