@@ -214,6 +214,8 @@ def register_box(recipe: BoxRecipe, images: Path) -> Path:
     adds the box from there when a machine is made (or by ``vmapp images build``)."""
     recipe.require_files()
     final = images / f"{recipe.name}-{recipe.key}"
+    if (final / "image.json").is_file():
+        return final
     final.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, object] = {
         "name": recipe.name, "key": recipe.key, "description": recipe.description,
