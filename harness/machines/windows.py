@@ -119,12 +119,14 @@ class WindowsGuest:
 
     def poll(self, channel: Channel, seq: int) -> AgentPoll:
         status = f"{self.status_dir}\\{seq}"
-        parts = [BOOT_QUERY,
-                 f"schtasks /query /tn {self._task(seq)} /v /fo csv /nh & "
-                 f"schtasks /query /tn {RESUME_TASK} /v /fo csv /nh",
-                 f'type "{self.extension_dir}\\mrseq"', f'type "{status}.status"',
-                 f'type "{status}.details.json"']
-        done = channel.run(f" & echo {SEPARATOR}& ".join(f"({p}) 2>nul" for p in parts))
+        parts = [[BOOT_QUERY],
+                 [f"schtasks /query /tn {task} /v /fo csv /nh"
+                  for task in (self._task(seq), RESUME_TASK)],
+                 [f'type "{self.extension_dir}\\mrseq"'], [f'type "{status}.status"'],
+                 [f'type "{status}.details.json"']]
+        # each command's errors to nul, not "(...) 2>nul": wine's cmd.exe cannot parse that
+        done = channel.run(f" & echo {SEPARATOR}& ".join(
+            " & ".join(f"{command} 2>nul" for command in part) for part in parts))
         fields = done.stdout.split(f"{SEPARATOR}\r\n".encode())
         if len(fields) != len(parts):
             raise InfrastructureError(stage="agent poll", detail=done.error_text.strip())

@@ -83,11 +83,13 @@ class WinRmChannel:
             raise GuestUnreachable(stage=stage, vm=self.vm,
                                    detail=f"{self._endpoint}: {exc}") from exc
         except WSManFaultError as exc:
-            error = GuestUnreachable if exc.wsman_fault_code == SHELL_NOT_FOUND \
-                else InfrastructureError
-            raise error(stage=stage, vm=self.vm,
-                        detail=f"{self._endpoint}: {exc.reason} (WS-Management fault "
-                        f"{exc.wsman_fault_code})") from exc
+            fault = f"{exc.reason.strip()} (WS-Management fault {exc.wsman_fault_code})"
+            if exc.wsman_fault_code == SHELL_NOT_FOUND:
+                raise GuestUnreachable(stage=stage, vm=self.vm, detail=(
+                    f"{self._endpoint}: the shell is gone (the guest rebooted or its WinRM "
+                    f"service restarted): {fault}")) from exc
+            raise InfrastructureError(stage=stage, vm=self.vm,
+                                      detail=f"{self._endpoint}: {fault}") from exc
         except WinRMError as exc:
             raise InfrastructureError(stage=stage, vm=self.vm,
                                       detail=f"{self._endpoint}: {exc}") from exc
