@@ -56,7 +56,7 @@ def test_a_missing_later_script_is_named_with_its_line(tmp_path: Path) -> None:
 
 def test_an_unknown_guest_kind_is_refused(tmp_path: Path) -> None:
     path = recipe_copy(tmp_path)
-    path.write_text(path.read_text().replace("guest: wine-standin", "guest: windows"))
+    path.write_text(path.read_text().replace("guest: wine-standin", "guest: windoze"))
     with pytest.raises(ConfigErrors) as caught:
         load_recipe(path)
     assert "guest" in str(caught.value) and "wine-standin" in str(caught.value)
