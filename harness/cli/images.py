@@ -9,14 +9,16 @@ import shutil
 from harness.errors import CleanupErrors, HarnessError
 from harness.images.build import cached, corrupt_images, ensure_image, stale_images
 from harness.images.recipe import find_recipe, recipe_names
+from harness.images.userbox import BoxRecipe
 from harness.machines import libvirtd, warm
-from harness.machines.vagrantcli import remove_box
+from harness.machines.vagrantcli import ensure_box, remove_box
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("images", help="build or list guest images")
     verbs = p.add_subparsers(dest="images_verb", required=True, metavar="ACTION")
-    build = verbs.add_parser("build", help="build an image (no-op when cached)")
+    build = verbs.add_parser("build", help="build an image (no-op when cached; a user's "
+                             "Windows box is added to Vagrant)")
     build.add_argument("names", nargs="+", metavar="NAME")
     build.set_defaults(handler=handle_build)
     verbs.add_parser("list", help="recipes and their cached builds").set_defaults(
@@ -30,6 +32,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def handle_build(args: argparse.Namespace) -> int:
     for name in args.names:
         recipe = find_recipe(name)
+        if isinstance(recipe, BoxRecipe):  # a user's Windows box: nothing to build
+            image = ensure_image(recipe)
+            ensure_box(image)
+            print(f"{name}: a user's Windows box, in Vagrant as {image.box_name}")
+            continue
         was_cached = cached(recipe) is not None
         image = ensure_image(recipe)
         state = "cached" if was_cached else f"built in {image.manifest['build_seconds']}s"

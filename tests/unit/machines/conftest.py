@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import tarfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import libvirt
 import pytest
@@ -45,3 +49,17 @@ def define(conn: libvirt.virConnect, name: str, disks: tuple[str, ...] = (),
     if start:
         domain.create()
     return domain
+
+
+def tiny_box(box: Path, scratch: Path) -> Path:
+    """A Vagrant box file for the libvirt provider that Vagrant accepts (1 MiB disk)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(scratch / "box.img"), "1M"],
+                   check=True)
+    (scratch / "metadata.json").write_text(json.dumps(
+        {"provider": "libvirt", "format": "qcow2", "virtual_size": 1}))
+    (scratch / "Vagrantfile").write_text("Vagrant.configure('2') { |c| }\n")
+    with tarfile.open(box, "w") as tar:
+        for name in ("box.img", "metadata.json", "Vagrantfile"):
+            tar.add(scratch / name, arcname=name)
+    return box

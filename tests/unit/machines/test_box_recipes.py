@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import images as cli_images
+from harness.cli import main
 from harness.errors import ConfigError, ConfigErrors
 from harness.images.build import cached, ensure_image
 from harness.images.recipe import RECIPES_DIR, find_recipe, image_title
 from harness.images.userbox import BoxRecipe
+from tests.unit.machines.conftest import tiny_box
 
 EXAMPLE = RECIPES_DIR / "examples" / "windows-box.yaml.example"
 
@@ -54,11 +57,11 @@ def test_the_example_loads_where_a_user_puts_it(tmp_path: Path) -> None:
 
 
 def test_an_embeddable_zip_a_box_name_and_openssh(tmp_path: Path) -> None:
-    path = place(tmp_path, ("  file: /srv", "  # file: /srv"),
-                 ("  # name: my-org", "  name: my-org"),
-                 ("  # version:", "  version:"), ("python: 'C:", "# python: 'C:"),
-                 ("# python_zip:", "python_zip:"), ("communicator: winrm", "communicator: ssh"),
-                 ("winrm:\n", "ssh:\n"), ("port: 5985", "port: 2222"))
+    place(tmp_path, ("  file: /srv", "  # file: /srv"),
+          ("  # name: my-org", "  name: my-org"),
+          ("  # version:", "  version:"), ("python: 'C:", "# python: 'C:"),
+          ("# python_zip:", "python_zip:"), ("communicator: winrm", "communicator: ssh"),
+          ("winrm:\n", "ssh:\n"), ("port: 5985", "port: 2222"))
     recipe = find_recipe("windows-box", tmp_path)
     assert isinstance(recipe, BoxRecipe)
     assert (recipe.box_name, recipe.box_version, recipe.box_file) == (
@@ -166,3 +169,23 @@ def test_an_unset_password_variable_is_named_with_the_recipe_line(
 
 def test_reports_title_a_box_by_its_label() -> None:
     assert image_title("windows-wine") == "windows-wine (wine stand-in)"  # unchanged
+
+
+def test_images_build_adds_the_user_s_box_to_vagrant(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``vmapp images build NAME`` of a box recipe (here in a scratch recipes folder and
+    VAGRANT_HOME): real ``vagrant box add`` of the user's file; a missing file is exit 2."""
+    monkeypatch.setenv("VMAPP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cli_images, "find_recipe", lambda name: find_recipe(name, tmp_path))
+    path = place(tmp_path, ("/srv/boxes/windows-2022-libvirt.box", str(tmp_path / "my.box")))
+    assert main(["images", "build", "windows-box"]) == 2
+    assert f"{path}:{line_of(path, 'my.box')} box.file: no such box file" in \
+        capsys.readouterr().err
+    tiny_box(tmp_path / "my.box", tmp_path / "parts")
+    key = find_recipe("windows-box", tmp_path).key
+    assert main(["images", "build", "windows-box"]) == 0
+    assert capsys.readouterr().out == (
+        f"windows-box: a user's Windows box, in Vagrant as vmapp/windows-box-{key}\n")
+    assert (tmp_path / "cache" / "vagrant.d" / "boxes" /
+            f"vmapp-VAGRANTSLASH-windows-box-{key}").is_dir()

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from harness.images.build import BuiltImage, cached, images_dir, stale_images
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
 from harness.machines.vagrantcli import ensure_box, remove_box
-from tests.unit.machines.conftest import POOL, add_volume
+from tests.unit.machines.conftest import POOL, add_volume, tiny_box
 
 
 @pytest.fixture
@@ -59,16 +57,7 @@ def test_box_volumes_go_by_box_name(conn: libvirt.virConnect) -> None:
 
 def test_vagrant_box_is_added_then_removed(cache: Path, tmp_path: Path) -> None:
     image = fake_build("debian-12", "000000000000")
-    parts = tmp_path / "box"
-    parts.mkdir()
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(parts / "box.img"), "1M"],
-                   check=True)
-    (parts / "metadata.json").write_text(json.dumps(
-        {"provider": "libvirt", "format": "qcow2", "virtual_size": 1}))
-    (parts / "Vagrantfile").write_text("Vagrant.configure('2') { |c| }\n")
-    with tarfile.open(image.box_file, "w") as tar:
-        for name in ("box.img", "metadata.json", "Vagrantfile"):
-            tar.add(parts / name, arcname=name)
+    tiny_box(image.box_file, tmp_path / "box")
     boxes = cache / "vagrant.d" / "boxes" / "vmapp-VAGRANTSLASH-debian-12-000000000000"
     ensure_box(image)
     assert boxes.is_dir()

@@ -24,8 +24,8 @@ from harness.errors import GuestUnreachable, InfrastructureError
 from harness.images.userbox import Login
 from harness.machines import windowsbox
 from harness.machines.linux import SEPARATOR
-from harness.machines.wine import WineChannel
 from harness.machines.windows import BOOT_KEY, BOOT_QUERY, WindowsGuest
+from harness.machines.wine import WineChannel
 from harness.machines.winrm import WinRmChannel
 
 PYTHON = "C:\\Python311\\python.exe"
