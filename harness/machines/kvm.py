@@ -8,11 +8,13 @@ kernel panic and QEMU exits by itself within seconds; a broken one times out.
 from __future__ import annotations
 
 import json
+import platform
 import tempfile
 from pathlib import Path
 
 from harness import proc
 from harness.errors import CommandError
+from harness.images.build import BuiltImage, images_dir
 from harness.settings import cache_dir
 
 PROBE_SECONDS = 30
@@ -21,6 +23,19 @@ BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 def _cache_file() -> Path:
     return cache_dir() / "kvm-probe.json"
+
+
+def kernel_for_probe(image: BuiltImage) -> tuple[Path, Path] | None:
+    """A Linux kernel and initrd to probe with: the image's own; for a user's Windows box, which
+    has none, any cached build's, else the host's (Debian's /boot names); None when there is
+    none at all."""
+    release = platform.release()
+    candidates = [(image.kernel, image.initrd),
+                  *((found.parent / "vmlinuz", found.parent / "initrd.img")
+                    for found in sorted(images_dir().glob("*/image.json"))),
+                  (Path(f"/boot/vmlinuz-{release}"), Path(f"/boot/initrd.img-{release}"))]
+    return next(((kernel, initrd) for kernel, initrd in candidates
+                 if kernel.is_file() and initrd.is_file()), None)
 
 
 def probe_kvm(kernel: Path, initrd: Path, *, timeout: float = PROBE_SECONDS) -> tuple[bool, str]:

@@ -16,7 +16,7 @@ from harness.errors import CleanupErrors, HarnessError
 from harness.images.build import ensure_image
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd
-from harness.machines.kvm import probe_kvm
+from harness.machines.kvm import kernel_for_probe, probe_kvm
 from harness.machines.local import LocalProvider
 from harness.machines.vagrant import VagrantProvider
 from harness.ports import Provider
@@ -45,8 +45,15 @@ def choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str,
         image = ensure_image(find_recipe(first_image))
     except HarnessError as exc:
         return "qemu", f"no image to probe KVM with ({exc})"
-    say(f"probing KVM by booting {first_image}'s kernel", None)
-    usable, reason = probe_kvm(image.kernel, image.initrd)
+    kernel = kernel_for_probe(image)
+    if kernel is None:  # only a user's Windows box, and no Linux build or /boot kernel
+        reason = ("no Linux kernel to probe KVM with (build a Linux image once: "
+                  "`vmapp images build debian-12`)")
+        if requested == "kvm":
+            raise HarnessError(f"--accel kvm requested but {reason}")
+        return "qemu", reason
+    say(f"probing KVM by booting {kernel[0]}", None)
+    usable, reason = probe_kvm(*kernel)
     if requested == "kvm" and not usable:
         raise HarnessError(f"--accel kvm requested but KVM is not usable: {reason}")
     return ("kvm" if usable else "qemu"), reason

@@ -15,6 +15,7 @@ from harness.errors import ConfigError, ConfigErrors
 from harness.images.build import cached, ensure_image
 from harness.images.recipe import RECIPES_DIR, find_recipe, image_title
 from harness.images.userbox import BoxRecipe
+from harness.machines.kvm import kernel_for_probe
 from tests.unit.machines.conftest import tiny_box
 
 EXAMPLE = RECIPES_DIR / "examples" / "windows-box.yaml.example"
@@ -189,3 +190,19 @@ def test_images_build_adds_the_user_s_box_to_vagrant(
         f"windows-box: a user's Windows box, in Vagrant as vmapp/windows-box-{key}\n")
     assert (tmp_path / "cache" / "vagrant.d" / "boxes" /
             f"vmapp-VAGRANTSLASH-windows-box-{key}").is_dir()
+
+
+def test_kvm_is_probed_with_some_linux_kernel_when_the_box_has_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Windows box has no kernel of ours: the KVM probe boots a cached Linux build's (or the
+    host's), and without any the run says so rather than probing nothing."""
+    monkeypatch.setenv("VMAPP_CACHE_DIR", str(tmp_path / "cache"))
+    image = ensure_image(find_recipe("windows-box", place(tmp_path, box=tmp_path / "my.box")
+                                     .parent))
+    host = kernel_for_probe(image)  # this host's /boot, if it has one
+    assert host is None or host[0].parent == Path("/boot")
+    linux = tmp_path / "cache" / "images" / "debian-12-000000000000"
+    linux.mkdir(parents=True)
+    for name in ("image.json", "vmlinuz", "initrd.img"):
+        (linux / name).write_text("{}")
+    assert kernel_for_probe(image) == (linux / "vmlinuz", linux / "initrd.img")
