@@ -205,7 +205,7 @@ def load_box_recipe(doc: YamlDoc, path: Path) -> BoxRecipe:
 
 def _host_path(recipe: Path, value: str | None) -> Path | None:
     """A host file the recipe names, relative to the recipe's folder unless absolute."""
-    return None if value is None else (recipe.parent / Path(value).expanduser()).resolve()
+    return None if value is None else (recipe.parent / value).resolve()
 
 
 def register_box(recipe: BoxRecipe, images: Path) -> Path:

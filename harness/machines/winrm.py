@@ -117,11 +117,13 @@ class WinRmChannel:
         self._call(stage, lambda: self._protocol.cleanup_command(self._shell, command_id))
         return Exec(command=command, exit_code=code, stdout=bytes(out), stderr=bytes(err))
 
-    def _check(self, command: str, stage: str) -> Exec:
+    def _check(self, command: str, stage: str, shown: str = "") -> Exec:
+        """Run; a failure is the harness's, said with ``shown`` in place of the command when
+        the command carries data (a file's base64 may hold a secret no redaction sees)."""
         done = self.run(command)
         if done.exit_code != 0:
             raise InfrastructureError(stage=stage, vm=self.vm, detail=(
-                f"{command[:200]!r} exited {done.exit_code}: "
+                f"{(shown or command[:200])!r} exited {done.exit_code}: "
                 f"{(done.error_text or done.text).strip()}"))
         return done
 
@@ -131,7 +133,9 @@ class WinRmChannel:
         self._check(f'{make_folder_of(path)} & type nul> "{staged}"', "winrm upload")
         text = base64.b64encode(data).decode()
         for start in range(0, len(text), CHUNK_CHARS):
-            self._check(f'echo {text[start:start + CHUNK_CHARS]}>> "{staged}"', "winrm upload")
+            chunk = text[start:start + CHUNK_CHARS]
+            self._check(f'echo {chunk}>> "{staged}"', "winrm upload",
+                        shown=f'echo <{len(chunk)} base64 characters>>> "{staged}"')
         self._check(f'certutil -f -decode "{staged}" "{path}" >nul && del "{staged}"',
                     "winrm upload")
 

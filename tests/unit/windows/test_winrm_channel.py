@@ -116,3 +116,20 @@ def test_no_reverse_forwards_over_winrm() -> None:
     with serve(Replay(ok)) as replay, pytest.raises(InfrastructureError) as caught:
         channel(replay).forward_to_host(10000)
     assert "WinRM cannot carry host port 10000" in str(caught.value)
+
+
+def test_a_failed_upload_chunk_is_reported_without_its_data() -> None:
+    """A chunk is base64 of the file (a goal state holds SAS URLs no redaction finds once
+    encoded): the error names the chunk's size, not its text."""
+    secret = b'{"url": "https://x/blob?sig=SECRET"}'
+
+    def script(command: str) -> tuple[bytes, bytes, int]:
+        return (b"", b"The system cannot find the path specified.\r\n", 1) \
+            if command.startswith("echo ") else (b"", b"", 0)
+
+    with serve(Replay(script)) as replay, pytest.raises(InfrastructureError) as caught:
+        channel(replay).put(secret, "C:\\vmapp\\goal.json")
+    encoded = base64.b64encode(secret).decode()
+    assert encoded not in str(caught.value)
+    assert f"'echo <{len(encoded)} base64 characters>>> \"C:\\\\vmapp\\\\goal.json.b64\"' " \
+        "exited 1: The system cannot find the path specified." in str(caught.value)
