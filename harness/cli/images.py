@@ -12,6 +12,7 @@ from harness.images.recipe import find_recipe, recipe_names
 from harness.images.userbox import BoxRecipe
 from harness.machines import libvirtd, warm
 from harness.machines.vagrantcli import ensure_box, remove_box
+from harness.machines.windowsbox import check_vagrant
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +36,7 @@ def handle_build(args: argparse.Namespace) -> int:
         if isinstance(recipe, BoxRecipe):  # a user's Windows box: nothing to build
             image = ensure_image(recipe)
             ensure_box(image)
+            check_vagrant(recipe, image.box_name)
             print(f"{name}: a user's Windows box, in Vagrant as {image.box_name}")
             continue
         was_cached = cached(recipe) is not None

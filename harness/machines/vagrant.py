@@ -188,9 +188,10 @@ class VagrantProvider:
         recipe = find_recipe(image)
         built = ensure_image(recipe)
         box = isinstance(recipe, BoxRecipe)
-        if isinstance(recipe, BoxRecipe):
-            recipe.login.password()  # unset: said now, not after a boot
         ensure_box(built)
+        if isinstance(recipe, BoxRecipe):  # said now, not after a boot
+            recipe.login.password()
+            windowsbox.check_vagrant(recipe, built.box_name)
         folder.mkdir(parents=True, exist_ok=True)
         ready = ready_seconds or recipe.ssh_seconds
         template = (windowsbox.TEMPLATE if box else TEMPLATE).read_text()

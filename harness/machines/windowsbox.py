@@ -4,11 +4,14 @@ recipe (harness/images/userbox.py).  NOT YET RUN ON A REAL WINDOWS MACHINE (docs
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import jinja2
 
+from harness.errors import CommandError, InfrastructureError
 from harness.images.userbox import BoxRecipe, Login
+from harness.machines.vagrantcli import run_vagrant, vagrant_home
 from harness.machines.windows import WindowsGuest
 from harness.machines.winrm import WinRmChannel
 from harness.machines.winssh import WindowsSshChannel
@@ -42,6 +45,26 @@ def render_vagrantfile(recipe: BoxRecipe, template: str, *, box_name: str, domai
         password_env=login.password_env, guest_port=login.guest_port, driver=driver,
         cpus=cpus, memory_mib=max(memory_mib, recipe.memory_mib), console_log=console_log,
         nic_model=recipe.nic_model)
+
+
+def check_vagrant(recipe: BoxRecipe, box_name: str) -> None:
+    """Let Vagrant validate a Vagrantfile of the box before any boot: a Vagrant without the
+    WinRM communicator's Ruby gems (Debian's vagrant package has none) is said here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "Vagrantfile").write_text(render_vagrantfile(
+            recipe, TEMPLATE.read_text(), box_name=box_name, domain="vmapp-validate",
+            run_id="validate", vagrant_home=vagrant_home(), port=1, driver="kvm", cpus=1,
+            memory_mib=recipe.memory_mib, console_log=folder / "console.log"))
+        try:
+            run_vagrant(["validate"], stage="vagrant validate", cwd=folder, timeout=120)
+        except CommandError as exc:
+            if "cannot load such file -- winrm" not in exc.output:
+                raise
+            raise InfrastructureError(stage="vagrant validate", detail=(
+                "this Vagrant has no WinRM communicator (Ruby's winrm gems; Debian's vagrant "
+                "package lacks them): use HashiCorp's Vagrant, or `vagrant plugin install "
+                "winrm winrm-fs winrm-elevated`, or communicator: ssh")) from exc
 
 
 def connect(login: Login, *, port: int, vm: str) -> Channel:

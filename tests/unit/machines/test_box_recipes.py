@@ -73,6 +73,8 @@ def test_an_embeddable_zip_a_box_name_and_openssh(tmp_path: Path) -> None:
         "ssh", "vagrant", 2222)
 
 
+OPENSSH = [("communicator: winrm", "communicator: ssh"), ("winrm:\n", "ssh:\n"),
+           ("port: 5985", "port: 22")]
 ZIP_LINE = "# python_zip: /srv/boxes/python-3.11.9-embed-amd64.zip"
 MISTAKES = [  # edits, field, the text of the line it is on ("": no line), problem
     ([("\n  password_env: VMAPP", "\n  password: vagrant\n  password_env: VMAPP")],
@@ -176,10 +178,12 @@ def test_images_build_adds_the_user_s_box_to_vagrant(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """``vmapp images build NAME`` of a box recipe (here in a scratch recipes folder and
-    VAGRANT_HOME): real ``vagrant box add`` of the user's file; a missing file is exit 2."""
+    VAGRANT_HOME): real ``vagrant box add`` of the user's file and ``vagrant validate`` of its
+    Vagrantfile; a missing file is exit 2."""
     monkeypatch.setenv("VMAPP_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(cli_images, "find_recipe", lambda name: find_recipe(name, tmp_path))
-    path = place(tmp_path, ("/srv/boxes/windows-2022-libvirt.box", str(tmp_path / "my.box")))
+    path = place(tmp_path, ("/srv/boxes/windows-2022-libvirt.box", str(tmp_path / "my.box")),
+                 *OPENSSH)  # Vagrant's WinRM needs gems Debian's vagrant lacks (see there)
     assert main(["images", "build", "windows-box"]) == 2
     assert f"{path}:{line_of(path, 'my.box')} box.file: no such box file" in \
         capsys.readouterr().err

@@ -1,6 +1,7 @@
 """The Vagrantfile of a user's Windows box: WinRM or OpenSSH, the password left in its
 environment variable, the libvirt settings of the Linux machines that still apply; checked as
-text and by ``ruby -c`` (Vagrant's Ruby is on this host)."""
+text, by ``ruby -c`` and by ``vagrant validate`` (Vagrant and vagrant-libvirt are on this
+host; Debian's vagrant lacks the WinRM communicator's gems, which the harness says)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import InfrastructureError
 from harness.images.recipe import RECIPES_DIR, find_recipe
 from harness.images.userbox import BoxRecipe
 from harness.machines import windowsbox
@@ -67,14 +69,17 @@ def test_winrm_box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ruby_ok(text, tmp_path)
 
 
+def openssh_by_name(tmp_path: Path) -> BoxRecipe:
+    return recipe(tmp_path, ("  file: /srv", "  # file: /srv"),
+                  ("  # name: my-org", "  name: my-org"), ("  # version:", "  version:"),
+                  ("communicator: winrm", "communicator: ssh"), ("winrm:\n", "ssh:\n"),
+                  ("port: 5985", "port: 22"))
+
+
 def test_openssh_box_by_name_under_tcg(tmp_path: Path) -> None:
-    box = recipe(tmp_path, ("  file: /srv", "  # file: /srv"),
-                 ("  # name: my-org", "  name: my-org"), ("  # version:", "  version:"),
-                 ("communicator: winrm", "communicator: ssh"), ("winrm:\n", "ssh:\n"),
-                 ("port: 5985", "port: 22"))
-    text = render(box, tmp_path, driver="qemu")
-    for line in ['config.vm.communicator = "ssh"', "config.vm.box_version = '2024.06.1'",
-                 "config.ssh.username = 'vagrant'", 'config.ssh.shell = "cmd"',
+    text = render(openssh_by_name(tmp_path), tmp_path, driver="qemu")
+    for line in ['config.vm.communicator = "winssh"', "config.vm.box_version = '2024.06.1'",
+                 "config.ssh.username = 'vagrant'", 'config.winssh.shell = "cmd"',
                  "config.ssh.password = ENV.fetch('VMAPP_WINDOWS_PASSWORD', \"\")",
                  "config.ssh.guest_port = 22", 'lv.cpu_model = "Nehalem"',
                  'expected = "SSH-"',
@@ -96,3 +101,26 @@ def test_hostile_recipe_strings_stay_ruby_string_literals(tmp_path: Path) -> Non
     printed = subprocess.run([ruby, "-e", f"print {literal}"], capture_output=True, text=True,
                              check=True).stdout
     assert printed == box.login.user  # nothing interpolated, nothing run
+
+
+def test_vagrant_validates_the_openssh_box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.setenv("VMAPP_CACHE_DIR", str(tmp_path / "cache"))
+    windowsbox.check_vagrant(openssh_by_name(tmp_path), "my-org/windows-2022")
+
+
+def test_a_vagrant_without_the_winrm_communicator_is_said_before_a_boot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Debian's vagrant runs on the system Ruby, which has no winrm gem here: the harness says
+    what to do; with the gems (HashiCorp's Vagrant) the WinRM Vagrantfile validates."""
+    monkeypatch.setenv("VMAPP_CACHE_DIR", str(tmp_path / "cache"))
+    ruby = shutil.which("ruby")
+    gems = ruby is not None and subprocess.run([ruby, "-e", 'require "winrm"'],
+                                               capture_output=True, check=False).returncode == 0
+    if gems:
+        windowsbox.check_vagrant(recipe(tmp_path), "vmapp/windows-box-abc")
+        return
+    with pytest.raises(InfrastructureError) as caught:
+        windowsbox.check_vagrant(recipe(tmp_path), "vmapp/windows-box-abc")
+    assert "this Vagrant has no WinRM communicator" in str(caught.value)
+    assert "communicator: ssh" in str(caught.value)
