@@ -32,6 +32,7 @@ NO_BUILD = ""  # the version id of cells that never had a machine of a known bui
 # How a scenario moved between two versions, in the order the report lists them.
 KINDS = ("regression", "worse", "better", "changed")
 FAILING = ("fail", "error")
+VERSION_DIGITS = 18  # a longer part of a version (from a results file) is no number here
 
 
 def state_of(cell: CellResult) -> str:
@@ -80,7 +81,8 @@ class ImageVersion:
         """Build order: versions are made from build times, so they sort by their numbers;
         builds without a version (older results) come before them, as their runs first saw
         them; cells of no known build come first."""
-        numbers = tuple(int(p) for p in self.version.split(".") if p.isdigit())
+        numbers = tuple(int(p) for p in self.version.split(".")
+                        if p.isascii() and p.isdigit() and len(p) <= VERSION_DIGITS)
         rank = 2 if self.version else 1 if self.id != NO_BUILD else 0
         return rank, numbers, self.first_seen, self.id
 
