@@ -32,6 +32,8 @@ NO_BUILD = ""  # the version id of cells that never had a machine of a known bui
 # How a scenario moved between two versions, in the order the report lists them.
 KINDS = ("regression", "worse", "better", "changed")
 FAILING = ("fail", "error")
+FACT_ORDER = ("os", "kernel", "systemd", "dpkg", "python", "wine", "package_count",
+              "package_digest")  # how the page lists facts; others follow, sorted
 VERSION_DIGITS = 18  # a longer part of a version (from a results file) is no number here
 
 
@@ -221,10 +223,6 @@ def _image(image: str, versions: dict[tuple[str, str], ImageVersion],
     return ImageCompat(image=image, title=image_title(image), versions=mine,
                        scenarios=sorted(grid), cells=grid, changes=[c for *_, c in changes],
                        fact_changes=fact_changes)
-
-
-FACT_ORDER = ("os", "kernel", "systemd", "dpkg", "python", "wine", "package_count",
-              "package_digest")
 
 
 def fact_names(report: CompatReport) -> list[str]:
