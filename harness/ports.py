@@ -117,6 +117,11 @@ class GuestOS(Protocol):
     def archive(self, channel: Channel, paths: list[str], exclude: list[str]) -> bytes:
         """A .tar.gz of ``paths`` without ``exclude`` (missing ones skipped)."""
 
+    def facts(self, channel: Channel) -> dict[str, str]:
+        """The image's own facts as the running guest reports them (kernel, OS release, tool
+        versions, a digest of its package list, ...), name -> one line; a fact the guest
+        cannot give is left out, never an error.  Read once per machine, for the reports."""
+
 
 class Machine(Protocol):
     """A guest the harness owns, from first boot to destroy."""

@@ -20,6 +20,7 @@ from harness.machines.kvm import probe_kvm
 from harness.machines.local import LocalProvider
 from harness.machines.vagrant import VagrantProvider
 from harness.ports import Provider
+from harness.report.compat import Source, build_compat, write_compat
 from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.results import CellResult, RunResult, write_results
@@ -240,11 +241,13 @@ def _parallel(ctx: RunContext, workers: int, dispatcher: Dispatcher,
 
 
 def write_reports(run: RunResult, report_dir: Path, *, point_latest: bool = True) -> None:
-    """results.json, junit.xml and index.html; ``reports/latest`` then names this run (not when
-    an older run's reports are only rebuilt)."""
+    """results.json, junit.xml, index.html and the run's compatibility report (compat.html,
+    compat.json); ``reports/latest`` then names this run (not when an older run's reports are
+    only rebuilt)."""
     write_results(run, report_dir)
     write_junit(run, report_dir / "junit.xml")
     write_html(run, report_dir / "index.html")
+    write_compat(build_compat([Source(run, report_dir)], report_dir), report_dir)
     latest = report_dir.parent / "latest"
     if point_latest and (latest.is_symlink() or not latest.exists()):
         tmp = report_dir.parent / f".latest-{os.getpid()}"

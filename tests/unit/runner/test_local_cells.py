@@ -65,6 +65,8 @@ def test_library_scenario_passes_on_a_local_machine(local_run: tuple[RunContext,
     cell = run_cell(ctx, pool, load_scenario(LIBRARY / f"{name}.yaml"), "debian-12")
     assert cell.outcome == "passed", cell.message
     assert cell.machine in ("booted", "reverted", "")
+    if cell.machine:  # read once when the machine came up, carried to every reverted cell
+        assert cell.image_facts["package_digest"].startswith("sha256:")
 
 
 @pytest.mark.parametrize("name", WINDOWS)
@@ -78,6 +80,7 @@ def test_windows_scenario_on_the_wine_stand_in(local_run: tuple[RunContext, Mach
     else:
         assert cell.outcome == "passed", cell.message
     assert cell.title == f"{name}[windows-wine (wine stand-in)]"
+    assert cell.image_facts["wine"].startswith("wine-")
 
 
 def test_every_scenario_left_out_still_exists() -> None:
