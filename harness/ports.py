@@ -125,6 +125,11 @@ def archive_member(path: str) -> str:
     windows = PureWindowsPath(path)
     return "/".join(windows.parts[1:]) if windows.drive else path.lstrip("/")
 
+    def facts(self, channel: Channel) -> dict[str, str]:
+        """The image's own facts as the running guest reports them (kernel, OS release, tool
+        versions, a digest of its package list, ...), name -> one line; a fact the guest
+        cannot give is left out, never an error.  Read once per machine, for the reports."""
+
 
 class Machine(Protocol):
     """A guest the harness owns, from first boot to destroy."""

@@ -104,6 +104,9 @@ def main() -> int:
     parser.add_argument("--rounds-per-signal", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261203)
     args = parser.parse_args()
+    # a shell starts background jobs with SIGINT ignored, and children inherit that: a vmapp run
+    # would then ignore the SIGINT rounds (and run to its end), so give it the default back
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     rng = random.Random(args.seed)
     libvirtd.ensure_daemons()
     total = 0

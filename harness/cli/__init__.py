@@ -20,12 +20,12 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness.cli import cell, coverage, gallery, images, maintenance, run, select
+    from harness.cli import cell, compat, coverage, gallery, images, maintenance, run, select
 
     parser = argparse.ArgumentParser(prog="vmapp", description=__doc__)
     parser.add_argument("--version", action="version", version=f"vmapp {version()}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for module in (run, select, images, maintenance, cell, gallery, coverage):
+    for module in (run, select, images, maintenance, cell, gallery, coverage, compat):
         module.register(sub)
     return parser
 

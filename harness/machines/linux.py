@@ -5,6 +5,7 @@ unit (the agent installs that one itself)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import shlex
 
 from harness.errors import InfrastructureError
@@ -21,6 +22,17 @@ INLINE_GOAL_LIMIT = 96 * 1024
 # While the disk is "full", a small tmpfs covers the downloads folder and the disk's own folder
 # stays reachable here (a private bind mount), to be brought up to date when the room comes back.
 DISK_HELD = "/run/vmapp-disk-full"
+# The image's facts (name -> a command printing it, or nothing when it cannot be read), read in
+# one round trip with the package list, whose count and digest are worked out on the host.
+LINUX_FACTS = {
+    "os": "sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '\"'",
+    "kernel": "uname -r",
+    "systemd": "systemctl --version | sed -n '1s/^systemd //p'",
+    "dpkg": "dpkg-query -W -f '${Version}' dpkg",
+    "python": "python3 -V 2>&1 | sed -n 's/^Python //p'",
+}
+FACT_CHARS = 200  # a fact is one short line; a guest printing more is cut
+PACKAGE_LIST = "dpkg-query -W -f '${Package} ${Version}\\n'"
 
 
 class LinuxSystemd:
@@ -91,7 +103,7 @@ class LinuxSystemd:
         parts = [self.boot_id_command(), self.busy_command(seq),
                  f"cat {self.extension_dir}/mrseq", f"cat {status}.status",
                  f"cat {status}.details.json"]
-        done = channel.run(f" ; echo {SEPARATOR}; ".join(f"{{ {p}; }} 2>/dev/null" for p in parts))
+        done = channel.run(_sections(parts))
         fields = done.stdout.split(f"{SEPARATOR}\n".encode())
         if len(fields) != len(parts):
             raise InfrastructureError(stage="agent poll", detail=done.error_text.strip())
@@ -154,6 +166,35 @@ class LinuxSystemd:
         skip = " ".join(f"--exclude={shlex.quote(p.lstrip('/'))}" for p in exclude)
         return channel.run(f"tar -C / -czf - --ignore-failed-read {skip} {names}",
                            timeout=120).stdout
+
+    def fact_commands(self) -> dict[str, str]:
+        """What :meth:`facts` reads besides the package list: fact name -> shell command."""
+        return dict(LINUX_FACTS)
+
+    def facts(self, channel: Channel) -> dict[str, str]:
+        """One line per fact (empty output: left out), and the dpkg package list as
+        ``package_count`` and ``package_digest`` (sha256 of ``<package> <version>`` lines,
+        sorted bytewise, each ending in a newline)."""
+        commands = self.fact_commands()
+        parts = [*commands.values(), PACKAGE_LIST]
+        fields = channel.run(_sections(parts), timeout=120).text.split(f"{SEPARATOR}\n")
+        if len(fields) != len(parts):
+            return {}
+        *values, listing = fields
+        found = {name: value.strip().splitlines()[0][:FACT_CHARS]
+                 for name, value in zip(commands, values, strict=True) if value.strip()}
+        lines = sorted(line for line in listing.splitlines() if line.strip())
+        if lines:
+            text = "".join(f"{line}\n" for line in lines).encode()
+            found["package_count"] = str(len(lines))
+            found["package_digest"] = "sha256:" + hashlib.sha256(text).hexdigest()
+        return found
+
+
+def _sections(parts: list[str]) -> str:
+    """Shell running each of ``parts`` (their errors dropped), a separator line after each but
+    the last: many reads in one round trip."""
+    return f" ; echo {SEPARATOR}; ".join(f"{{ {p}; }} 2>/dev/null" for p in parts)
 
 
 def _must(channel: Channel, stage: str, command: str) -> Exec:

@@ -94,6 +94,10 @@ class WineStandin(LinuxSystemd):
     def checks_channel(self, channel: Channel) -> Channel:
         return LaunchedChannel(channel)
 
+    def fact_commands(self) -> dict[str, str]:
+        """The Linux machine's facts, and the wine that stands in for Windows."""
+        return {**super().fact_commands(), "wine": "wine --version"}
+
 
 class LaunchedChannel:
     """``cmd.exe /c <string>`` in the stand-in's prefix through the launcher, over the guest's

@@ -92,6 +92,9 @@ class CellResult:
     gallery_errors: dict[str, str] = field(default_factory=dict)  # version -> service answer
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds, see STAGES
     status_files: list[str] = field(default_factory=list)  # under artifacts: status, registry
+    image_facts: dict[str, str] = field(default_factory=dict)  # what the guest said of its
+    # image when its machine became ready: kernel, os, systemd, dpkg, python, package_count,
+    # package_digest (the wine stand-in: wine too); a fact it could not give is absent
 
     @property
     def cell_id(self) -> str:

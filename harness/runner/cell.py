@@ -127,6 +127,7 @@ def recheck_cell(pool: MachinePool, scenario: Scenario, image: str, kept: Machin
     try:
         lease = pool.adopt(image, kept)
         result.machine, result.image_key = lease.how, kept.image_key
+        result.image_facts = dict(lease.facts)
         result.agent_version = lease.agent_version
         state = CellState(outcome=lease.agent.newest_outcome())
         channel = lease.agent.channel

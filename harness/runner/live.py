@@ -64,6 +64,7 @@ class LiveCell:
         self.lease = lease
         self.result.vm, self.result.machine = lease.machine.name, lease.how
         self.result.image_key = lease.machine.image_key
+        self.result.image_facts = dict(lease.facts)
         self.result.agent_version = lease.agent_version
         self.reopen(lease.agent.channel)
 

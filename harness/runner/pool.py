@@ -44,6 +44,7 @@ class Lease:
     # machine an earlier run kept, adopted as it is)
     pooled: bool
     console_offset: int = 0
+    facts: dict[str, str] = field(default_factory=dict)  # the image's, read once per machine
 
     def console_text(self) -> bytes:
         """What the serial console printed during this lease."""
@@ -59,6 +60,7 @@ class Lease:
 class _Idle:
     machine: Machine
     agent_version: str
+    facts: dict[str, str]
 
 
 @dataclass
@@ -109,10 +111,12 @@ class MachinePool:
                     version = agent.version()
                 else:
                     agent, version = self._first_start(machine, pooled, agent_digest)
+                facts = machine.guest.facts(agent.channel)
         except BaseException:
             _give_up(machine, console)
             raise
-        return Lease(image, machine, agent, version, "warm" if warm else "booted", pooled)
+        return Lease(image, machine, agent, version, "warm" if warm else "booted", pooled,
+                     facts=facts)
 
     def _client(self, machine: Machine) -> AgentClient:
         """A client of ``machine``'s agent that reconnects through it until the run is stopped:
@@ -160,14 +164,16 @@ class MachinePool:
         except BaseException:
             _give_up(machine, console)
             raise
-        return Lease(image, machine, agent, idle.agent_version, "reverted", True, offset)
+        return Lease(image, machine, agent, idle.agent_version, "reverted", True, offset,
+                     idle.facts)
 
     def adopt(self, image: str, machine: Machine) -> Lease:
         """A machine an earlier run kept, as it is: nothing reverted, its agent already in
         place; it never joins the pool (release it with ``keep``)."""
         offset = machine.console_log.stat().st_size if machine.console_log.exists() else 0
         agent = self._client(machine)
-        lease = Lease(image, machine, agent, agent.version(), "kept", False, offset)
+        lease = Lease(image, machine, agent, agent.version(), "kept", False, offset,
+                      machine.guest.facts(agent.channel))
         self.leased[machine.name] = machine
         return lease
 
@@ -182,7 +188,7 @@ class MachinePool:
         if keep:
             return
         if lease.pooled and healthy and lease.image not in self.idle:
-            self.idle[lease.image] = _Idle(lease.machine, lease.agent_version)
+            self.idle[lease.image] = _Idle(lease.machine, lease.agent_version, lease.facts)
             return
         remove(lease.machine)
 

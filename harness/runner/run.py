@@ -20,6 +20,7 @@ from harness.machines.kvm import kernel_for_probe, probe_kvm
 from harness.machines.local import LocalProvider
 from harness.machines.vagrant import VagrantProvider
 from harness.ports import Provider
+from harness.report.compat import Source, build_compat, write_compat
 from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.results import CellResult, RunResult, write_results
@@ -74,21 +75,10 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
     package storage; on the way out the run's state folder (``vm_root``: by default the run's
     own, claimed here) goes, unless a VM was kept (its folder is where `vagrant ssh` works)."""
     vm_root = vm_root or claim_run_folder(state_dir() / "runs" / run.run_id)
-    vm_root.mkdir(parents=True, exist_ok=True)
-    provider: Provider
-    if options.machines == "local":
-        run.accel, run.accel_reason = "none", "local machines: the host's system, no VM"
-        provider = LocalProvider(vm_root / "local")
-    else:
-        libvirtd.ensure_daemons()
-        _reap_killed_runs(progress)
-        driver, run.accel_reason = choose_driver(options.accel, first_image, progress) \
-            if first_image else ("qemu", "no cells")
-        run.accel = "kvm" if driver == "kvm" else "tcg"
-        provider = VagrantProvider(run_id=run.run_id, driver=driver, cpus=options.cpus,
-                                   memory_mib=options.memory_mib)
-    progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
-    try:
+    try:  # from here on: an interrupt while libvirt starts or KVM is probed leaves nothing
+        vm_root.mkdir(parents=True, exist_ok=True)
+        provider = _provider(run, options, first_image, vm_root, progress)
+        progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
         with run_context(run, report_dir, options, provider, vm_root, progress) as ctx:
             yield ctx
     finally:
@@ -96,6 +86,21 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
             shutil.rmtree(vm_root, ignore_errors=True)
         else:
             mark_ended(vm_root)
+
+
+def _provider(run: RunResult, options: RunOptions, first_image: str | None, vm_root: Path,
+              progress: Progress) -> Provider:
+    """Local machines, or VMs on libvirt with the acceleration chosen for ``first_image``."""
+    if options.machines == "local":
+        run.accel, run.accel_reason = "none", "local machines: the host's system, no VM"
+        return LocalProvider(vm_root / "local")
+    libvirtd.ensure_daemons()
+    _reap_killed_runs(progress)
+    driver, run.accel_reason = choose_driver(options.accel, first_image, progress) \
+        if first_image else ("qemu", "no cells")
+    run.accel = "kvm" if driver == "kvm" else "tcg"
+    return VagrantProvider(run_id=run.run_id, driver=driver, cpus=options.cpus,
+                           memory_mib=options.memory_mib)
 
 
 def _reap_killed_runs(progress: Progress) -> None:
@@ -243,11 +248,13 @@ def _parallel(ctx: RunContext, workers: int, dispatcher: Dispatcher,
 
 
 def write_reports(run: RunResult, report_dir: Path, *, point_latest: bool = True) -> None:
-    """results.json, junit.xml and index.html; ``reports/latest`` then names this run (not when
-    an older run's reports are only rebuilt)."""
+    """results.json, junit.xml, index.html and the run's compatibility report (compat.html,
+    compat.json); ``reports/latest`` then names this run (not when an older run's reports are
+    only rebuilt)."""
     write_results(run, report_dir)
     write_junit(run, report_dir / "junit.xml")
     write_html(run, report_dir / "index.html")
+    write_compat(build_compat([Source(run, report_dir)], report_dir), report_dir)
     latest = report_dir.parent / "latest"
     if point_latest and (latest.is_symlink() or not latest.exists()):
         tmp = report_dir.parent / f".latest-{os.getpid()}"

@@ -9,7 +9,7 @@ refusal looks like (anything else raised is a traceback).
   cell's gallery (every version PUT), each deploy step's profile resolved, the agent's goal
   state built and serialised;
 * ``results`` -- a results.json through ``read_results`` (the reader ``report``, ``coverage``
-  and ``--merge`` use).
+  and ``--merge`` use), and a file it accepts through the compatibility report (``compat``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from harness.errors import ConfigError, ConfigErrors
 from harness.gallery import GalleryService, ServiceError
 from harness.gallery.jsonfile import load_json
 from harness.gallery.replay import Replayer, parse_requests
+from harness.report.compat import Source, build_compat, write_compat
 from harness.report.results import read_results
 from harness.runner import goal
 from harness.runner.publish import BlobRef, Published
@@ -55,7 +56,8 @@ RESULTS_SEED = {
                                         "command": "i", "exit_code": 0, "result": "ok",
                                         "stdout": "", "stderr": ""}]}],
                "retries": [{"error": "boot", "stage": "boot", "seconds": 1.0}],
-               "timings": {"boot": 1.0}, "packages": {"a": "1.0.0"}}],
+               "timings": {"boot": 1.0}, "packages": {"a": "1.0.0"}, "image_key": "k1",
+               "image_facts": {"kernel": "6.1.0-28-amd64", "package_count": "412"}}],
 }
 
 
@@ -221,7 +223,8 @@ class Results(Target):
     def feed(self, case: str) -> None:
         path = self.work / "results.json"
         path.write_text(case, encoding="utf-8", errors="surrogatepass")
-        read_results(path)
+        run = read_results(path)
+        write_compat(build_compat([Source(run, self.work)], self.work), self.work)
 
 
 TARGETS: dict[str, Callable[[random.Random, Path], Target]] = {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.report.compat import Source, build_compat, write_compat
 from harness.report.html import write_html
 from harness.report.results import CommandRecord, RunResult, StepRecord
 from tests.browser import page_width
@@ -24,6 +25,7 @@ def wide_run() -> RunResult:
     cell.message = f"expected brokenapp: result='Install SUCCESS' {LONG}"
     cell.file = "/very/long/path/" + "/".join(["segment"] * 60) + "/broken-install.yaml"
     cell.login = "ssh -o " + LONG
+    cell.image_facts = {"package_digest": "sha256:" + LONG, "os": LONG}
     cell.steps.append(StepRecord(
         index=2, kind="deploy", title="deploy " + LONG, line=20, outcome="failed",
         expected=["file /opt/" + LONG], actual=["missing " + LONG], failures=["f " + LONG],
@@ -36,6 +38,21 @@ def wide_run() -> RunResult:
 
 def test_an_opened_cell_fits_1280_px(tmp_path: Path) -> None:
     page = write_html(wide_run(), tmp_path / "index.html")
+    assert page_width(page) <= 1280
+
+
+def test_the_compatibility_report_fits_1280_px(tmp_path: Path) -> None:
+    old, new = wide_run(), wide_run()
+    new.run_id, new.started = "later", "2026-12-31T00:00:00Z"
+    new.cells[0].outcome, new.cells[0].message = "failed", LONG  # passed before
+    for number, cell in enumerate(old.cells + new.cells):
+        cell.image_key = f"key-{number // 4}-{LONG}"
+        cell.image_facts = {"package_digest": f"sha256:{number // 4}{LONG}", "os": LONG}
+    page = write_compat(build_compat([Source(old, tmp_path), Source(new, tmp_path)]),
+                        tmp_path)[1]
+    text = page.read_text()  # the changes, a framed cell and a changed fact are there
+    assert 'data-kind="regression"' in text and "state fail differs" in text
+    assert '<tr data-fact="package_digest" class="differs">' in text
     assert page_width(page) <= 1280
 
 

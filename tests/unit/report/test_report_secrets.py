@@ -65,6 +65,7 @@ def run_with_secrets(artifacts: str) -> RunResult:
         message=f"The blob referenced by source uri {SAS} is empty.",
         file="scenarios/tar-golang.yaml", artifacts=artifacts,
         packages={"go_linux@1.0.0": SAS}, gallery_errors={"1.0.0": f"empty blob {SAS}"},
+        image_key="k1", image_facts={"os": SAS},
         steps=[StepRecord(index=0, kind="deploy", title="deploy", line=3, outcome="failed",
                           failures=[f"link {SAS}"], detail=CONNECTION, commands=[command],
                           extension_message=SAS)])
@@ -95,7 +96,8 @@ def test_no_signature_or_key_in_any_report_file(tmp_path: Path) -> None:
     run.cells[0].status_files = status
     write_reports(run, folder, point_latest=False)
     files = report_files(folder)
-    assert {"results.json", "junit.xml", "index.html", "cells/tar-golang-debian-12/agent.log",
+    assert {"results.json", "junit.xml", "index.html", "compat.html", "compat.json",
+            "cells/tar-golang-debian-12/agent.log",
             "cells/tar-golang-debian-12/status/0.status"} <= set(files)
     assert any("!" in name and name.endswith("0.settings") for name in files)
     leaks = {name: LEAKS.findall(data) for name, data in files.items() if LEAKS.search(data)}

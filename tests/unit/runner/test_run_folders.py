@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.runner.context import OWNER_FILE, claim_run_folder, run_is_active
+import pytest
+
+from harness.runner.context import OWNER_FILE, RunOptions, claim_run_folder, run_is_active
+from harness.runner.run import new_run, open_run
 
 
 def test_a_claimed_folder_is_active_while_its_process_lives(tmp_path: Path) -> None:
@@ -71,3 +74,21 @@ def test_a_run_is_active_while_one_of_its_workers_lives(tmp_path: Path) -> None:
     assert not run_is_active(run)
     claim_run_folder(run / "gw1")
     assert run_is_active(run)
+
+
+def test_a_run_interrupted_before_its_machines_are_ready_leaves_no_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen in `make soak`: a SIGINT 2.5 s into a run (libvirt starting, KVM being probed) left
+    the run's state folder, as the cleanup began only once the provider was made."""
+    monkeypatch.setenv("VMAPP_STATE_DIR", str(tmp_path / "state"))
+
+    def interrupted(message: str, _cell: object) -> None:
+        raise KeyboardInterrupt(message)
+
+    run = new_run()
+    options = RunOptions(machines="local")
+    with pytest.raises(KeyboardInterrupt), open_run(run, tmp_path / "report", options,
+                                                    "debian-12", interrupted):
+        pass
+    assert not (tmp_path / "state" / "runs" / run.run_id).exists()
+    assert (tmp_path / "state" / "runs").is_dir()
