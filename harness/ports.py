@@ -118,17 +118,17 @@ class GuestOS(Protocol):
         """A .tar.gz of ``paths`` without ``exclude`` (missing ones skipped), each named by
         :func:`archive_member`."""
 
+    def facts(self, channel: Channel) -> dict[str, str]:
+        """The image's own facts as the running guest reports them (kernel, OS release, tool
+        versions, a digest of its package list, ...), name -> one line; a fact the guest
+        cannot give is left out, never an error.  Read once per machine, for the reports."""
+
 
 def archive_member(path: str) -> str:
     """The name a guest path has in :meth:`GuestOS.archive`'s tar: relative to ``/``, or to
     the drive on Windows (``C:\\Packages\\x`` is ``Packages/x``)."""
     windows = PureWindowsPath(path)
     return "/".join(windows.parts[1:]) if windows.drive else path.lstrip("/")
-
-    def facts(self, channel: Channel) -> dict[str, str]:
-        """The image's own facts as the running guest reports them (kernel, OS release, tool
-        versions, a digest of its package list, ...), name -> one line; a fact the guest
-        cannot give is left out, never an error.  Read once per machine, for the reports."""
 
 
 class Machine(Protocol):

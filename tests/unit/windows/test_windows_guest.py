@@ -288,3 +288,19 @@ def test_a_box_recipe_s_login_connects_with_the_password_from_its_variable(
         win = windowsbox.connect(login, port=replay.port, vm="win-box")
         assert isinstance(win, WinRmChannel) and win.host_from_guest == "10.0.2.2"
         assert win.run("echo hi").exit_code == 0
+
+
+def test_facts_read_windows_edition_and_python_in_one_round_trip() -> None:
+    sep = f"{SEPARATOR}\r\n".encode()
+    printed = sep.join([
+        b"\r\nMicrosoft Windows [Version 10.0.20348.2227]\r\n",
+        b"\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n"
+        b"    ProductName    REG_SZ    Windows Server 2022 Standard Evaluation\r\n\r\n",
+        b"Python 3.11.9\r\n"])
+    with serve(Replay(windows((SEPARATOR, (printed, b"", 0))))) as replay:
+        facts = WindowsGuest(PYTHON).facts(channel(replay))
+    assert facts == {"os": "Microsoft Windows [Version 10.0.20348.2227]",
+                     "edition": "Windows Server 2022 Standard Evaluation", "python": "3.11.9"}
+    assert len(replay.commands) == 1
+    with serve(Replay(windows((SEPARATOR, (b"", b"", 1))))) as replay:
+        assert WindowsGuest(PYTHON).facts(channel(replay)) == {}  # left out, never an error
