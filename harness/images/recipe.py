@@ -30,11 +30,47 @@ SCHEMA = {
     "guest": Field(str, choices=GUESTS),
     "label": Field(str),
     "disk_gib": Field(int, minimum=2, maximum=64),
+    # The image definition its builds are published under in a scenario's gallery (seed 003's
+    # identifier and properties); every key has a default (see ``GalleryIdentity``).
+    "gallery": Field(dict, keys={
+        "publisher": Field(str),
+        "offer": Field(str),
+        "sku": Field(str),
+        "osType": Field(str, choices=("Linux", "Windows")),
+        "osState": Field(str, choices=("Generalized", "Specialized")),
+        "hyperVGeneration": Field(str, choices=("V1", "V2")),
+    }),
     "readiness": Field(dict, keys={
         "boot_seconds": Field(int, minimum=10),
         "ssh_seconds": Field(int, minimum=10),
     }),
 }
+
+
+@dataclass(frozen=True)
+class GalleryIdentity:
+    """What a recipe's image definition says of its builds (seed 003): publisher/offer/SKU
+    (unique per gallery), OS type, OS state and Hyper-V generation.  Defaults: publisher
+    ``vmapp-harness``, offer and SKU the name's parts around its last hyphen (``debian`` and
+    ``12``), the OS of the guest kind, ``Generalized`` (each VM gets its own host keys at first
+    boot), ``V2``."""
+
+    publisher: str
+    offer: str
+    sku: str
+    os_type: str
+    os_state: str
+    hyper_v_generation: str
+
+
+def _identity(name: str, guest: str, given: dict[str, str]) -> GalleryIdentity:
+    offer, _, sku = name.rpartition("-")
+    return GalleryIdentity(
+        publisher=given.get("publisher", "vmapp-harness"), offer=given.get("offer", offer or name),
+        sku=given.get("sku", sku), os_type=given.get(
+            "osType", "Windows" if guest == "wine-standin" else "Linux"),
+        os_state=given.get("osState", "Generalized"),
+        hyper_v_generation=given.get("hyperVGeneration", "V2"))
 
 
 @dataclass(frozen=True)
@@ -56,6 +92,7 @@ class Recipe:
     boot_seconds: int
     ssh_seconds: int
     source: Path
+    gallery: GalleryIdentity  # its image definition in a scenario's gallery
 
     @property
     def key(self) -> str:
@@ -90,14 +127,16 @@ def load_recipe(path: Path) -> Recipe:
             raise doc.error(where, f"no such script: {script}")
         scripts.append(script)
     readiness = data.get("readiness", {})
+    guest = data.get("guest", GUESTS[0])
     return Recipe(
         name=data["name"], description=data.get("description", ""), suite=data["suite"],
         mirror=data["mirror"], packages=tuple(data["packages"]),
         late_packages=tuple(data.get("late_packages", ())), configure=scripts[0],
-        configure_after=tuple(scripts[1:]), guest=data.get("guest", GUESTS[0]),
+        configure_after=tuple(scripts[1:]), guest=guest,
         label=data.get("label", ""),
         disk_gib=data.get("disk_gib", 4), boot_seconds=readiness.get("boot_seconds", 240),
         ssh_seconds=readiness.get("ssh_seconds", 240), source=path,
+        gallery=_identity(data["name"], guest, data.get("gallery", {})),
     )
 
 

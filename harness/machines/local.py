@@ -260,8 +260,12 @@ class LocalProvider:
     root: Path
     kind: str = "local-overlay"
 
-    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
-               ) -> LocalMachine:
+    def prepare(self, image: str) -> None:
+        """Nothing to build: a local machine runs the host's system whatever the image."""
+
+    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None,
+               build: str | None = None) -> LocalMachine:
+        """A local machine standing in for ``image`` (any ``build`` of it: the host's system)."""
         standin = unknown_image(image) is None and find_recipe(image).guest == "wine-standin"
         guest = LocalWineStandin(build_launcher()) if standin else LocalGuest()
         machine = LocalMachine(name=name, folder=folder, guest=guest,

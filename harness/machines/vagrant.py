@@ -20,7 +20,13 @@ import libvirt
 
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
-from harness.images.build import KERNEL_CMDLINE, BuiltImage, ensure_image, read_manifest
+from harness.images.build import (
+    KERNEL_CMDLINE,
+    BuiltImage,
+    ensure_image,
+    find_build,
+    read_manifest,
+)
 from harness.images.launcher import build_launcher
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd, warm
@@ -245,11 +251,18 @@ class VagrantProvider:
     memory_mib: int = 1024
     kind: str = "vagrant-libvirt"
 
-    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
-               ) -> VagrantMachine:
-        """Render the Vagrantfile into ``folder`` (not started yet)."""
+    def prepare(self, image: str) -> None:
+        ensure_image(find_recipe(image))
+
+    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None,
+               build: str | None = None) -> VagrantMachine:
+        """Render the Vagrantfile into ``folder`` (not started yet), for the recipe's current
+        build (built if needed) or the cached build ``build``."""
         recipe = find_recipe(image)
-        built = ensure_image(recipe)
+        built = ensure_image(recipe) if build is None else find_build(image, key=build)
+        if built is None:
+            raise InfrastructureError(stage="image", detail=f"no cached build {image}-{build} "
+                                      "(pruned since the run began?)")
         ensure_box(built)
         folder.mkdir(parents=True, exist_ok=True)
         ready = ready_seconds or recipe.ssh_seconds

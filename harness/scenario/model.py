@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +142,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class ImageChoice:
+    """The VM's image in the gallery's terms (``vm.image`` or ``vm.imageReference``): the
+    harness PUTs the VM with it and boots the build the gallery model resolves it to."""
+
+    version: str = ""  # vm.image: latest, newest or a version name, of the cell's definition
+    reference_id: str = ""  # vm.imageReference.id, as written
+    definition: str = ""  # the recipe the id names, if it names one: its only image
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     file: Path
@@ -157,6 +167,9 @@ class Scenario:
     interpreter: str = "/bin/sh"
     config_naming: str = "underscore"
     ready_seconds: int | None = None  # overrides the image's SSH readiness deadline
+    vm_image: ImageChoice | None = None  # None: the cell's image's current build, directly
+    # gallery.images: definition -> version name or "newest" -> its publishingProfile options
+    image_versions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def held_back(self) -> set[str]:

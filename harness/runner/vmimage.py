@@ -1,0 +1,153 @@
+"""The cell's VM in the gallery's terms.
+
+Every cached build of a recipe is an image version of the recipe's image definition in the
+cell's gallery (publisher/offer/SKU, OS type and state, Hyper-V generation from the recipe; the
+version from the build's time, ``BuiltImage.version``), replicated to the gallery's and the VM's
+regions unless the scenario's ``gallery.images`` says otherwise.  The VM is then PUT with the
+image reference the scenario names (or the version of a ``NAME@VERSION`` cell) through the same
+path `vmapp gallery replay` takes for a VM, so ``latest``, ``excludeFromLatest``, regional
+exclusion and replication are the model's and a refusal is the seeds' text; the cell boots the
+build the model resolved the reference to.  Nothing here reads more than the cache's manifests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.gallery import ServiceError
+from harness.gallery.names import region_key
+from harness.images.build import BuiltImage, builds, find_build
+from harness.images.recipe import find_recipe, recipe_names
+from harness.runner.goal import RESOURCE_GROUP, SUBSCRIPTION, CellGallery
+from harness.scenario.images import NEWEST
+from harness.scenario.model import ImageChoice, Scenario
+
+VM_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+         "/providers/Microsoft.Compute/virtualMachines/vmapp-vm")
+
+
+@dataclass(frozen=True)
+class VmImage:
+    """What the service made of the VM's image reference."""
+
+    reference: str  # storageProfile.imageReference.id as the VM's PUT named it
+    version: str  # the image version it resolved to (what ``latest`` meant)
+    build: BuiltImage  # that version's build: what the cell boots
+
+
+@dataclass(frozen=True)
+class Placed:
+    """The VM's create: its image, or the service's refusal (then there is no VM)."""
+
+    reference: str
+    image: VmImage | None = None
+    refused: str | None = None
+
+
+def asked(scenario: Scenario, image: str) -> ImageChoice | None:
+    """What the cell's VM asks the gallery for: the scenario's own reference, else the version
+    of a ``NAME@VERSION`` cell; None for neither (the recipe's current build, booted as is)."""
+    if scenario.vm_image is not None:
+        return scenario.vm_image
+    version = image.partition("@")[2]
+    return ImageChoice(version=version) if version else None
+
+
+def _definitions(scenario: Scenario, name: str, choice: ImageChoice) -> list[str]:
+    """The recipes published: the cell's, those ``gallery.images`` sets options for, and the
+    one an ``imageReference.id`` names."""
+    named = [choice.definition] if choice.definition else []
+    return [d for d in dict.fromkeys([name, *scenario.image_versions, *named])
+            if d in recipe_names()]
+
+
+def _options(scenario: Scenario, name: str, versions: list[BuiltImage]
+             ) -> dict[str, dict[str, Any]]:
+    """``gallery.images.<name>.versions`` by version name (``newest``: the highest)."""
+    names = [b.version for b in versions]
+    found: dict[str, dict[str, Any]] = {}
+    for selector, options in scenario.image_versions.get(name, {}).items():
+        version = names[-1] if selector == NEWEST and names else selector
+        if version not in names:
+            raise ConfigError(
+                problem=f"no build of {name} has the version {selector!r} on this host "
+                f"(its builds: {', '.join(names) or 'none'})", file=str(scenario.file),
+                field=f"gallery.images.{name}.versions")
+        found[version] = options
+    return found
+
+
+def publish_images(gallery: CellGallery, scenario: Scenario, names: list[str]) -> None:
+    """PUT each recipe's image definition and every cached build of it as a version; a version
+    the service refuses is recorded as the app versions' refusals are ("NAME@VERSION")."""
+    regions = list({region_key(r): r for r in (scenario.location, scenario.vm_location)}.values())
+    for name in names:
+        identity = find_recipe(name).gallery
+        definition = f"{gallery.gallery_id}/images/{name}"
+        gallery.service.put(definition, {"location": scenario.location, "properties": {
+            "identifier": {"publisher": identity.publisher, "offer": identity.offer,
+                           "sku": identity.sku},
+            "osType": identity.os_type, "osState": identity.os_state,
+            "hyperVGeneration": identity.hyper_v_generation}})
+        versions = builds(name)
+        options = _options(scenario, name, versions)
+        for build in versions:
+            profile = {"targetRegions": [{"name": r} for r in regions],
+                       **options.get(build.version, {})}
+            source = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+                      f"/providers/Microsoft.Compute/images/{build.folder.name}")
+            try:
+                gallery.service.put(f"{definition}/versions/{build.version}", {
+                    "location": scenario.location, "properties": {
+                        "publishingProfile": profile,
+                        "storageProfile": {"source": {"id": source}}}})
+            except ServiceError as error:
+                gallery.publish_errors[f"{name}@{build.version}"] = str(error)
+
+
+def _reference(gallery: CellGallery, name: str, version: str) -> str:
+    if version == NEWEST:
+        versions = builds(name)
+        version = versions[-1].version if versions else version
+    return f"{gallery.gallery_id}/images/{name}/versions/{version}"
+
+
+def place_vm(gallery: CellGallery, scenario: Scenario, image: str,
+             prepare: Callable[[str], None]) -> Placed | None:
+    """Publish the images and PUT the cell's VM with the image reference it asks for; None when
+    it asks for none.  ``prepare`` makes sure the recipe's current build exists (a fresh host
+    has none yet).  A reference the service accepts but that is no image a cell can boot (not
+    a gallery image, or another recipe's than the cell's) is a ConfigError."""
+    choice = asked(scenario, image)
+    if choice is None:
+        return None
+    name = image.partition("@")[0]
+    prepare(name)
+    publish_images(gallery, scenario, _definitions(scenario, name, choice))
+    reference = choice.reference_id or _reference(gallery, name, choice.version)
+    recipe = find_recipe(name).gallery
+    properties: dict[str, Any] = {"storageProfile": {"imageReference": {"id": reference}}}
+    if recipe.os_state == "Generalized":
+        kind = "windowsConfiguration" if recipe.os_type == "Windows" else "linuxConfiguration"
+        properties["osProfile"] = {"computerName": "vmapp-guest", "adminUsername": "vagrant",
+                                   kind: {}}
+    try:
+        gallery.service.put(VM_ID, {"location": scenario.vm_location, "properties": properties})
+    except ServiceError as error:
+        return Placed(reference, refused=str(error))
+    got = gallery.service.deployed_image(VM_ID)
+    field = "vm.imageReference.id" if choice.reference_id else "vm.image"
+    if got is None:
+        raise ConfigError(problem=f"{reference!r} is not a gallery image: a cell boots the "
+                          "builds of its gallery's image definitions", file=str(scenario.file),
+                          field=field)
+    definition = got.definition_id.rsplit("/", 1)[-1].lower()
+    build = find_build(definition, version=got.version)
+    if definition != name or build is None:
+        raise ConfigError(problem=f"boots the image definition {definition!r}, the cell's image "
+                          f"is {name!r}: run it on {definition} (images: [{definition}])",
+                          file=str(scenario.file), field=field)
+    return Placed(reference, image=VmImage(reference, got.version, build))

@@ -1,0 +1,68 @@
+"""The VM's image in the gallery's terms (``vm.image``, ``vm.imageReference``) and the
+publishing options of image versions (``gallery.images``): checked when the file loads, as far
+as a file can tell (which builds exist is a cell's business: the cache of the host it runs on).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.gallery.names import parse_version
+from harness.gallery.routes import parse_reference
+from harness.images.recipe import recipe_names, unknown_image
+from harness.scenario.model import ImageChoice
+from harness.schema import Validator
+
+LATEST, NEWEST = "latest", "newest"  # newest: the definition's highest version, by its name
+VERSION_HINT = ("a version name Major.Minor.Patch (a build's, e.g. 2026.1203.64347: `vmapp "
+                "images list` shows them)")
+
+
+def _version_name(check: Validator, path: tuple[str | int, ...], name: object,
+                  allowed: tuple[str, ...]) -> None:
+    if str(name) not in allowed and parse_version(str(name)) is None:
+        check.fail(path, f"{name!r} is not {', '.join(allowed)} or {VERSION_HINT}")
+
+
+def vm_image(check: Validator, data: dict[str, Any]) -> ImageChoice | None:
+    """What ``vm.image`` / ``vm.imageReference`` ask for (None: neither); an id that names a
+    recipe's definition makes that recipe the scenario's only image."""
+    vm = data.get("vm") if check.clean(("vm",)) else None
+    if not isinstance(vm, dict) or not ({"image", "imageReference"} & set(vm)):
+        return None
+    if "image" in vm and "imageReference" in vm:
+        check.fail(("vm", "imageReference"), "give vm.image or vm.imageReference, not both")
+        return None
+    if "image" in vm:
+        version = vm["image"]["version"]
+        _version_name(check, ("vm", "image", "version"), version, (LATEST, NEWEST))
+        return ImageChoice(version=version)
+    reference = vm["imageReference"]["id"]
+    route = parse_reference(reference, ("image", "imageVersion"))
+    named = route.definition.lower() if route is not None else ""
+    definition = named if named in recipe_names() else ""
+    images = data.get("images") if check.clean(("images",)) else None
+    if definition and images is not None and list(images) != [definition]:
+        check.fail(("vm", "imageReference", "id"), f"names the image definition {definition!r}:"
+                   f" the scenario runs on that image only (images: [{definition}], or leave "
+                   "images out)")
+    return ImageChoice(reference_id=reference, definition=definition)
+
+
+def image_versions(check: Validator, data: dict[str, Any]
+                   ) -> dict[str, dict[str, dict[str, Any]]]:
+    """``gallery.images``: each definition (a recipe) -> version name or ``newest`` -> the
+    options its publishingProfile gets."""
+    gallery = data.get("gallery") if check.clean(("gallery",)) else None
+    raw = gallery.get("images", {}) if isinstance(gallery, dict) else {}
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, body in raw.items():
+        path: tuple[str | int, ...] = ("gallery", "images", name)
+        problem = unknown_image(str(name))
+        if problem is not None:
+            check.fail(path, f"{problem}; an image definition is a recipe's name")
+            continue
+        for version in body["versions"]:
+            _version_name(check, (*path, "versions", version), version, (NEWEST,))
+        found[name] = {str(v): dict(options or {}) for v, options in body["versions"].items()}
+    return found
