@@ -23,7 +23,7 @@ from harness.runner.pool import Lease, MachinePool
 from harness.runner.publish import publish
 from harness.runner.state import CellState
 from harness.runner.steps import HANDLERS, recheck_expect
-from harness.runner.vmimage import place_vm
+from harness.runner.vmimage import TooFewVersions, place_vm
 from harness.scenario.model import Scenario, Step
 
 # Stages of checking out a machine; a cell's "steps" time leaves them out.
@@ -80,8 +80,12 @@ def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image:
     result.gallery_errors = gallery.publish_errors
     live = LiveCell(ctx, pool, scenario, image, published, gallery, result, cell_dir)
     state = CellState()
-    with timed(result, "image"):  # a fresh host builds the recipe first
-        live.placed = place_vm(gallery, scenario, image, ctx.provider.prepare)
+    try:
+        with timed(result, "image"):  # a fresh host builds the recipe first
+            live.placed = place_vm(gallery, scenario, image, ctx.provider.prepare)
+    except TooFewVersions as exc:
+        result.outcome, result.message = "skipped", str(exc)
+        return
     if live.placed is not None:
         state.image_reference = result.image_reference = live.placed.reference
         state.service_error = live.placed.refused

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.gallery import ServiceError
 from harness.gallery.names import region_key
 from harness.images.build import BuiltImage, builds, find_build
@@ -27,6 +27,11 @@ from harness.scenario.model import ImageChoice, Scenario
 
 VM_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
          "/providers/Microsoft.Compute/virtualMachines/vmapp-vm")
+
+
+class TooFewVersions(HarnessError):
+    """The scenario needs more image versions (cached builds) of a recipe than this host has:
+    the cell is skipped, saying so."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def _definitions(scenario: Scenario, name: str, choice: ImageChoice) -> list[str
     """The recipes published: the cell's, those ``gallery.images`` sets options for, and the
     one an ``imageReference.id`` names."""
     named = [choice.definition] if choice.definition else []
-    return [d for d in dict.fromkeys([name, *scenario.image_versions, *named])
+    return [d for d in dict.fromkeys([name, *scenario.gallery_images, *named])
             if d in recipe_names()]
 
 
@@ -68,8 +73,16 @@ def _options(scenario: Scenario, name: str, versions: list[BuiltImage]
              ) -> dict[str, dict[str, Any]]:
     """``gallery.images.<name>.versions`` by version name (``newest``: the highest)."""
     names = [b.version for b in versions]
+    wanted = scenario.gallery_images.get(name)
+    if wanted is None:
+        return {}
+    if len(names) < wanted.needs_versions:
+        raise TooFewVersions(
+            f"needs {wanted.needs_versions} image versions of {name} (gallery.images.{name}."
+            f"needs_versions), this host has {len(names)} cached build(s) of it (an older "
+            "build stays as an older version: `vmapp images list`)")
     found: dict[str, dict[str, Any]] = {}
-    for selector, options in scenario.image_versions.get(name, {}).items():
+    for selector, options in wanted.versions.items():
         version = names[-1] if selector == NEWEST and names else selector
         if version not in names:
             raise ConfigError(

@@ -10,7 +10,7 @@ from typing import Any
 from harness.gallery.names import parse_version
 from harness.gallery.routes import parse_reference
 from harness.images.recipe import recipe_names, unknown_image
-from harness.scenario.model import ImageChoice
+from harness.scenario.model import GalleryImage, ImageChoice
 from harness.schema import Validator
 
 LATEST, NEWEST = "latest", "newest"  # newest: the definition's highest version, by its name
@@ -49,20 +49,21 @@ def vm_image(check: Validator, data: dict[str, Any]) -> ImageChoice | None:
     return ImageChoice(reference_id=reference, definition=definition)
 
 
-def image_versions(check: Validator, data: dict[str, Any]
-                   ) -> dict[str, dict[str, dict[str, Any]]]:
-    """``gallery.images``: each definition (a recipe) -> version name or ``newest`` -> the
-    options its publishingProfile gets."""
+def gallery_images(check: Validator, data: dict[str, Any]) -> dict[str, GalleryImage]:
+    """``gallery.images``: each definition (a recipe) with its versions' options (by version
+    name or ``newest``) and the number of versions its cells need."""
     gallery = data.get("gallery") if check.clean(("gallery",)) else None
     raw = gallery.get("images", {}) if isinstance(gallery, dict) else {}
-    found: dict[str, dict[str, dict[str, Any]]] = {}
+    found: dict[str, GalleryImage] = {}
     for name, body in raw.items():
         path: tuple[str | int, ...] = ("gallery", "images", name)
         problem = unknown_image(str(name))
         if problem is not None:
             check.fail(path, f"{problem}; an image definition is a recipe's name")
             continue
-        for version in body["versions"]:
+        versions = body.get("versions", {})
+        for version in versions:
             _version_name(check, (*path, "versions", version), version, (NEWEST,))
-        found[name] = {str(v): dict(options or {}) for v, options in body["versions"].items()}
+        found[name] = GalleryImage({str(v): dict(o) for v, o in versions.items()},
+                                   body.get("needs_versions", 1))
     return found

@@ -18,7 +18,7 @@ from harness.gallery.regions import KNOWN_REGIONS
 from harness.images.recipe import unknown_image
 from harness.scenario import model
 from harness.scenario.apps import DEFAULT_LOCATION, applications
-from harness.scenario.images import image_versions, vm_image
+from harness.scenario.images import gallery_images, vm_image
 from harness.scenario.schema import INCLUDED, SCENARIO
 from harness.scenario.steps import StepBuilder
 from harness.schema import Validator, suggest
@@ -142,7 +142,7 @@ def load_scenario(path: Path) -> model.Scenario:
                   "file that does")
     steps = StepBuilder(main, names, path.parent, apps).steps(data.get("steps"))
     image = vm_image(main, data)
-    versions = image_versions(main, data)
+    published = gallery_images(main, data)
     if main.errors:
         raise ConfigErrors(sorted(main.errors, key=lambda e: (e.file != main.doc.file, e.file,
                                                               e.line or 0)))
@@ -158,7 +158,7 @@ def load_scenario(path: Path) -> model.Scenario:
         command_timeout=agent.get("commandTimeoutSeconds", 900),
         interpreter=agent.get("interpreter", "/bin/sh"),
         config_naming=agent.get("configNaming", "underscore"), vm_image=image,
-        image_versions=versions)
+        gallery_images=published)
 
 
 def load_all(paths: list[Path]) -> list[model.Scenario]:

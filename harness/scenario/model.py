@@ -152,6 +152,15 @@ class ImageChoice:
 
 
 @dataclass(frozen=True)
+class GalleryImage:
+    """``gallery.images.<definition>``: publishing options of its versions (a version name or
+    ``newest`` -> publishingProfile keys) and how many versions a cell needs to be run."""
+
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    needs_versions: int = 1
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     file: Path
@@ -168,8 +177,7 @@ class Scenario:
     config_naming: str = "underscore"
     ready_seconds: int | None = None  # overrides the image's SSH readiness deadline
     vm_image: ImageChoice | None = None  # None: the cell's image's current build, directly
-    # gallery.images: definition -> version name or "newest" -> its publishingProfile options
-    image_versions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    gallery_images: dict[str, GalleryImage] = field(default_factory=dict)  # by definition
 
     @property
     def held_back(self) -> set[str]:
