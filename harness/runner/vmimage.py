@@ -61,12 +61,20 @@ def asked(scenario: Scenario, image: str) -> ImageChoice | None:
     return ImageChoice(version=version) if version else None
 
 
-def _definitions(scenario: Scenario, name: str, choice: ImageChoice) -> list[str]:
-    """The recipes published: the cell's, those ``gallery.images`` sets options for, and the
-    one an ``imageReference.id`` names."""
-    named = [choice.definition] if choice.definition else []
-    return [d for d in dict.fromkeys([name, *scenario.gallery_images, *named])
-            if d in recipe_names()]
+def _definitions(name: str, choice: ImageChoice) -> list[str]:
+    """The recipes published: the cell's, and the one an ``imageReference.id`` names."""
+    return [d for d in dict.fromkeys([name, choice.definition]) if d in recipe_names()]
+
+
+def _enough(scenario: Scenario, name: str) -> None:
+    """The cell's definition has the versions the scenario needs, or the cell is skipped."""
+    wanted = scenario.gallery_images.get(name)
+    have = len(builds(name))
+    if wanted is not None and have < wanted.needs_versions:
+        raise TooFewVersions(
+            f"needs {wanted.needs_versions} image versions of {name} (gallery.images.{name}."
+            f"needs_versions), this host has {have} cached build(s) of it (an older build "
+            "stays as an older version: `vmapp images list`)")
 
 
 def _options(scenario: Scenario, name: str, versions: list[BuiltImage]
@@ -76,11 +84,6 @@ def _options(scenario: Scenario, name: str, versions: list[BuiltImage]
     wanted = scenario.gallery_images.get(name)
     if wanted is None:
         return {}
-    if len(names) < wanted.needs_versions:
-        raise TooFewVersions(
-            f"needs {wanted.needs_versions} image versions of {name} (gallery.images.{name}."
-            f"needs_versions), this host has {len(names)} cached build(s) of it (an older "
-            "build stays as an older version: `vmapp images list`)")
     found: dict[str, dict[str, Any]] = {}
     for selector, options in wanted.versions.items():
         version = names[-1] if selector == NEWEST and names else selector
@@ -139,7 +142,8 @@ def place_vm(gallery: CellGallery, scenario: Scenario, image: str,
         return None
     name = image.partition("@")[0]
     prepare(name)
-    publish_images(gallery, scenario, _definitions(scenario, name, choice))
+    _enough(scenario, name)
+    publish_images(gallery, scenario, _definitions(name, choice))
     reference = choice.reference_id or _reference(gallery, name, choice.version)
     recipe = find_recipe(name).gallery
     properties: dict[str, Any] = {"storageProfile": {"imageReference": {"id": reference}}}

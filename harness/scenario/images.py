@@ -11,7 +11,7 @@ from harness.gallery.names import parse_version
 from harness.gallery.routes import parse_reference
 from harness.images.recipe import recipe_names, unknown_image
 from harness.scenario.model import GalleryImage, ImageChoice
-from harness.schema import Validator
+from harness.schema import Validator, suggest
 
 LATEST, NEWEST = "latest", "newest"  # newest: the definition's highest version, by its name
 VERSION_HINT = ("a version name Major.Minor.Patch (a build's, e.g. 2026.1203.64347: `vmapp "
@@ -21,7 +21,8 @@ VERSION_HINT = ("a version name Major.Minor.Patch (a build's, e.g. 2026.1203.643
 def _version_name(check: Validator, path: tuple[str | int, ...], name: object,
                   allowed: tuple[str, ...]) -> None:
     if str(name) not in allowed and parse_version(str(name)) is None:
-        check.fail(path, f"{name!r} is not {', '.join(allowed)} or {VERSION_HINT}")
+        check.fail(path, f"{name!r} is not {', '.join(allowed)} or {VERSION_HINT}"
+                   f"{suggest(str(name), list(allowed))}")
 
 
 def vm_image(check: Validator, data: dict[str, Any]) -> ImageChoice | None:
@@ -52,11 +53,13 @@ def vm_image(check: Validator, data: dict[str, Any]) -> ImageChoice | None:
 def gallery_images(check: Validator, data: dict[str, Any]) -> dict[str, GalleryImage]:
     """``gallery.images``: each definition (a recipe) with its versions' options (by version
     name or ``newest``) and the number of versions its cells need."""
-    gallery = data.get("gallery") if check.clean(("gallery",)) else None
-    raw = gallery.get("images", {}) if isinstance(gallery, dict) else {}
+    gallery = data.get("gallery")
+    raw = gallery.get("images") if isinstance(gallery, dict) else None
     found: dict[str, GalleryImage] = {}
-    for name, body in raw.items():
+    for name, body in raw.items() if isinstance(raw, dict) else ():
         path: tuple[str | int, ...] = ("gallery", "images", name)
+        if not check.clean(path):  # the schema's error says what is wrong
+            continue
         problem = unknown_image(str(name))
         if problem is not None:
             check.fail(path, f"{problem}; an image definition is a recipe's name")
