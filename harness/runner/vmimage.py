@@ -7,7 +7,8 @@ regions unless the scenario's ``gallery.images`` says otherwise.  The VM is then
 image reference the scenario names (or the version of a ``NAME@VERSION`` cell) through the same
 path `vmapp gallery replay` takes for a VM, so ``latest``, ``excludeFromLatest``, regional
 exclusion and replication are the model's and a refusal is the seeds' text; the cell boots the
-build the model resolved the reference to.  Nothing here reads more than the cache's manifests.
+build the model resolved the reference to.  Apart from ``prepare`` (a fresh host builds the
+recipe first), nothing here reads more than the cache's manifests.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from harness.errors import ConfigError, HarnessError
 from harness.gallery import ServiceError
 from harness.gallery.names import region_key
+from harness.gallery.publish import ImageFacts, publish_requests
 from harness.images.build import BuiltImage, builds, find_build
 from harness.images.recipe import find_recipe, recipe_names
 from harness.runner.goal import RESOURCE_GROUP, SUBSCRIPTION, CellGallery
@@ -97,29 +99,26 @@ def _options(scenario: Scenario, name: str, versions: list[BuiltImage]
 
 
 def publish_images(gallery: CellGallery, scenario: Scenario, names: list[str]) -> None:
-    """PUT each recipe's image definition and every cached build of it as a version; a version
-    the service refuses is recorded as the app versions' refusals are ("NAME@VERSION")."""
-    regions = list({region_key(r): r for r in (scenario.location, scenario.vm_location)}.values())
+    """PUT each recipe's image definition and every cached build of it as a version (the
+    gallery's own ``publish_requests``, with the scenario's options over its publishingProfile);
+    a version the service refuses is recorded as the app versions' refusals are
+    ("NAME@VERSION")."""
+    same = region_key(scenario.vm_location) == region_key(scenario.location)
     for name in names:
         identity = find_recipe(name).gallery
-        definition = f"{gallery.gallery_id}/images/{name}"
-        gallery.service.put(definition, {"location": scenario.location, "properties": {
-            "identifier": {"publisher": identity.publisher, "offer": identity.offer,
-                           "sku": identity.sku},
-            "osType": identity.os_type, "osState": identity.os_state,
-            "hyperVGeneration": identity.hyper_v_generation}})
         versions = builds(name)
         options = _options(scenario, name, versions)
         for build in versions:
-            profile = {"targetRegions": [{"name": r} for r in regions],
-                       **options.get(build.version, {})}
-            source = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
-                      f"/providers/Microsoft.Compute/images/{build.folder.name}")
+            requests = publish_requests(gallery.gallery_id, ImageFacts(
+                name=name, publisher=identity.publisher, offer=identity.offer,
+                sku=identity.sku, os_type=identity.os_type, os_state=identity.os_state,
+                hyper_v_generation=identity.hyper_v_generation, version=build.version,
+                region=scenario.location, target_regions=() if same else (scenario.vm_location,)))
+            gallery.service.put(requests.definition_path, requests.definition_body)
+            body = requests.version_body
+            body["properties"]["publishingProfile"].update(options.get(build.version, {}))
             try:
-                gallery.service.put(f"{definition}/versions/{build.version}", {
-                    "location": scenario.location, "properties": {
-                        "publishingProfile": profile,
-                        "storageProfile": {"source": {"id": source}}}})
+                gallery.service.put(requests.version_path, body)
             except ServiceError as error:
                 gallery.publish_errors[f"{name}@{build.version}"] = str(error)
 
