@@ -132,6 +132,13 @@ def find_build(name: str, *, version: str | None = None, key: str | None = None
                  and (key is None or b.key == key)), None)
 
 
+def version_of(image: str, key: str) -> str:
+    """The image version of the build ``key`` of ``image`` (a recipe, or ``NAME@VERSION``); ""
+    when it is no cached build (a local machine's "host")."""
+    found = find_build(image.partition("@")[0], key=key)
+    return found.version if found else ""
+
+
 def corrupt_images() -> list[BuiltImage]:
     """Cache folders whose image.json cannot be read (a cut write, a hand edit), named by their
     folder (``<name>-<key>``)."""

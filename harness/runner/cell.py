@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
+from harness.images.build import version_of
 from harness.ports import Machine
 from harness.redact import redact_bytes, write_redacted
 from harness.report.results import Attempt, CellResult, StepRecord
@@ -140,6 +141,7 @@ def recheck_cell(pool: MachinePool, scenario: Scenario, image: str, kept: Machin
     try:
         lease = pool.adopt(image, kept)
         result.machine, result.image_key = lease.how, kept.image_key
+        result.image_version = version_of(image, kept.image_key)
         result.agent_version = lease.agent_version
         state = CellState(outcome=lease.agent.newest_outcome())
         channel = lease.agent.channel

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.agent.client import AgentClient
 from harness.errors import HarnessError
-from harness.images.build import find_build
+from harness.images.build import version_of
 from harness.images.recipe import find_recipe, image_title
 from harness.ports import Channel, Machine
 from harness.report.results import CellResult
@@ -90,8 +90,7 @@ class LiveCell:
         self.result.vm, self.result.machine = lease.machine.name, lease.how
         self.result.image_key = lease.machine.image_key
         if not self.result.image_version:  # a cell that named no image version: its build's
-            built = find_build(self.recipe, key=lease.machine.image_key)
-            self.result.image_version = built.version if built else ""
+            self.result.image_version = version_of(self.image, lease.machine.image_key)
         self.result.agent_version = lease.agent_version
         self.reopen(lease.agent.channel)
 

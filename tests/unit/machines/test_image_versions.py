@@ -12,7 +12,14 @@ import pytest
 
 from harness.cli import main
 from harness.gallery.names import parse_version
-from harness.images.build import BuiltImage, builds, find_build, images_dir, version_name
+from harness.images.build import (
+    BuiltImage,
+    builds,
+    find_build,
+    images_dir,
+    version_name,
+    version_of,
+)
 from harness.images.recipe import find_recipe, load_recipe
 from harness.settings import REPO_ROOT
 
@@ -65,6 +72,9 @@ def test_every_build_of_a_recipe_is_listed_oldest_first(cache: Path) -> None:
     assert find_build("debian-12", key="cccccccccccc") == newest
     assert find_build("debian-12", version="2026.1203.1") is None
     assert builds("debian-13") == []
+    assert version_of("debian-12", "bbbbbbbbbbbb") == "2026.1203.63702"
+    assert version_of("debian-12@2026.1203.64347", "cccccccccccc") == "2026.1203.64347"
+    assert version_of("debian-12", "host") == ""  # a local machine's: no build
 
 
 def test_a_recipes_image_definition_defaults_and_can_be_set(tmp_path: Path) -> None:
