@@ -143,7 +143,8 @@ def place_vm(gallery: CellGallery, scenario: Scenario, image: str,
     prepare(name)
     _enough(scenario, name)
     publish_images(gallery, scenario, _definitions(name, choice))
-    reference = choice.reference_id or _reference(gallery, name, choice.version)
+    reference = choice.reference_id or _reference(gallery, choice.definition or name,
+                                                  choice.version)
     recipe = find_recipe(name).gallery
     properties: dict[str, Any] = {"storageProfile": {"imageReference": {"id": reference}}}
     if recipe.os_state == "Generalized":

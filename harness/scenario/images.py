@@ -25,9 +25,17 @@ def _version_name(check: Validator, path: tuple[str | int, ...], name: object,
                    f"{suggest(str(name), list(allowed))}")
 
 
+def _only_image(check: Validator, data: dict[str, Any], path: tuple[str, ...],
+                definition: str, what: str) -> None:
+    images = data.get("images") if check.clean(("images",)) else None
+    if images is not None and list(images) != [definition]:
+        check.fail(path, f"{what} the image definition {definition!r}: the scenario runs on "
+                   f"that image only (images: [{definition}], or leave images out)")
+
+
 def vm_image(check: Validator, data: dict[str, Any]) -> ImageChoice | None:
-    """What ``vm.image`` / ``vm.imageReference`` ask for (None: neither); an id that names a
-    recipe's definition makes that recipe the scenario's only image."""
+    """What ``vm.image`` / ``vm.imageReference`` ask for (None: neither); a definition named
+    (``vm.image.definition``, or a recipe's in the id) is the scenario's only image."""
     vm = data.get("vm") if check.clean(("vm",)) else None
     if not isinstance(vm, dict) or not ({"image", "imageReference"} & set(vm)):
         return None
@@ -35,18 +43,21 @@ def vm_image(check: Validator, data: dict[str, Any]) -> ImageChoice | None:
         check.fail(("vm", "imageReference"), "give vm.image or vm.imageReference, not both")
         return None
     if "image" in vm:
-        version = vm["image"]["version"]
+        version, definition = vm["image"]["version"], vm["image"].get("definition", "")
         _version_name(check, ("vm", "image", "version"), version, (LATEST, NEWEST))
-        return ImageChoice(version=version)
+        problem = unknown_image(definition) if definition else None
+        if problem is not None:
+            check.fail(("vm", "image", "definition"),
+                       f"{problem}; an image definition is a recipe's name")
+        elif definition:
+            _only_image(check, data, ("vm", "image", "definition"), definition, "is")
+        return ImageChoice(version=version, definition=definition)
     reference = vm["imageReference"]["id"]
     route = parse_reference(reference, ("image", "imageVersion"))
     named = route.definition.lower() if route is not None else ""
     definition = named if named in recipe_names() else ""
-    images = data.get("images") if check.clean(("images",)) else None
-    if definition and images is not None and list(images) != [definition]:
-        check.fail(("vm", "imageReference", "id"), f"names the image definition {definition!r}:"
-                   f" the scenario runs on that image only (images: [{definition}], or leave "
-                   "images out)")
+    if definition:
+        _only_image(check, data, ("vm", "imageReference", "id"), definition, "names")
     return ImageChoice(reference_id=reference, definition=definition)
 
 

@@ -146,9 +146,9 @@ class ImageChoice:
     """The VM's image in the gallery's terms (``vm.image`` or ``vm.imageReference``): the
     harness PUTs the VM with it and boots the build the gallery model resolves it to."""
 
-    version: str = ""  # vm.image: latest, newest or a version name, of the cell's definition
+    version: str = ""  # vm.image: latest, newest or a version name
     reference_id: str = ""  # vm.imageReference.id, as written
-    definition: str = ""  # the recipe the id names, if it names one: its only image
+    definition: str = ""  # the recipe vm.image or the id names, if any: the scenario's only image
 
 
 @dataclass(frozen=True)

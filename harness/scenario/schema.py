@@ -232,8 +232,10 @@ SCENARIO = {
     "vm": Field(dict, keys={
         "location": Field(str),
         "ready_seconds": Field(int, minimum=1, maximum=3600),
-        # The VM's image in the gallery's terms: a version of the cell's image definition ...
-        "image": Field(dict, keys={"version": Field(str, required=True)}),
+        # The VM's image in the gallery's terms: a version of an image definition (a recipe;
+        # default: the cell's image) ...
+        "image": Field(dict, keys={"definition": Field(str),
+                                   "version": Field(str, required=True)}),
         # ... or an ARM storageProfile.imageReference, as written.
         "imageReference": Field(dict, keys={"id": Field(str, required=True)}),
     }),

@@ -175,6 +175,25 @@ def test_a_reference_to_another_recipe_than_the_cells_is_a_config_error(
     assert images_of(load_scenario(scenario), ["debian-12", "debian-13"]) == ["debian-13"]
 
 
+@pytest.mark.usefixtures("cache")
+def test_a_named_definition_is_the_scenarios_only_image(
+        local_run: tuple[RunContext, MachinePool], tmp_path: Path) -> None:
+    scenario = tmp_path / "named.yaml"
+    text = (LIBRARY / "image-latest.yaml").read_text().replace(
+        "images: [debian-11, debian-12, debian-13, debian-testing]\n", "").replace(
+        "image: {version: latest}", f"image: {{definition: debian-12, version: {PREVIOUS}}}")
+    scenario.write_text(text)
+    loaded = load_scenario(scenario)
+    assert loaded.images == ("debian-12",)
+    assert images_of(loaded, ["debian-13", f"debian-12@{OLDEST}"]) == ["debian-12"]
+    cell = run(local_run, scenario, "debian-12")
+    assert cell.outcome == "passed", cell.message
+    assert (cell.image_reference, cell.image_version) == (
+        f"{GALLERY}/named/images/debian-12/versions/{PREVIOUS}", PREVIOUS)
+    wrong = run(local_run, scenario, "debian-13")  # as a direct run_cell could ask
+    assert wrong.outcome == "error" and "the cell's image is 'debian-13'" in wrong.message
+
+
 def test_every_library_scenario_that_names_its_image_runs_here() -> None:
     named = {p.stem for p in LIBRARY.glob("*.yaml") if load_scenario(p).vm_image is not None}
     assert named == {"image-latest", "image-latest-excluded", "image-not-replicated"}

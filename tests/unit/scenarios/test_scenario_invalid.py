@@ -94,6 +94,10 @@ EXPECTED: dict[str, list[str]] = {
         "storageAccountType, targetRegions"],
     "image-version.yaml": [
         f":3 vm.image.version: '1.2' is not latest, newest or a version name {IMAGE_VERSION_HINT}"],
+    "image-definition.yaml": [
+        ":4 vm.image.definition: no image recipe named 'debain-12' (did you mean 'debian-12'?) "
+        "(known: debian-11, debian-12, debian-13, debian-testing, windows-wine); an image "
+        "definition is a recipe's name"],
     "image-reference.yaml": [
         ":4 vm.imageReference.id: names the image definition 'debian-13': the scenario runs on "
         "that image only (images: [debian-13], or leave images out)"],
