@@ -101,8 +101,8 @@ def _options(scenario: Scenario, name: str, versions: list[BuiltImage]
 def publish_images(gallery: CellGallery, scenario: Scenario, names: list[str]) -> None:
     """PUT each recipe's image definition and every cached build of it as a version (the
     gallery's own ``publish_requests``, with the scenario's options over its publishingProfile);
-    a version the service refuses is recorded as the app versions' refusals are
-    ("NAME@VERSION")."""
+    a definition or version the service refuses is recorded as the app versions' refusals are
+    ("NAME", "NAME@VERSION")."""
     same = region_key(scenario.vm_location) == region_key(scenario.location)
     for name in names:
         identity = find_recipe(name).gallery
@@ -114,9 +114,13 @@ def publish_images(gallery: CellGallery, scenario: Scenario, names: list[str]) -
                 sku=identity.sku, os_type=identity.os_type, os_state=identity.os_state,
                 hyper_v_generation=identity.hyper_v_generation, version=build.version,
                 region=scenario.location, target_regions=() if same else (scenario.vm_location,)))
-            gallery.service.put(requests.definition_path, requests.definition_body)
             body = requests.version_body
             body["properties"]["publishingProfile"].update(options.get(build.version, {}))
+            try:  # the definition's PUT again for each version: an update that changes nothing
+                gallery.service.put(requests.definition_path, requests.definition_body)
+            except ServiceError as error:  # two recipes with one publisher/offer/SKU
+                gallery.publish_errors[name] = str(error)
+                break
             try:
                 gallery.service.put(requests.version_path, body)
             except ServiceError as error:
