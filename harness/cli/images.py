@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verbs.add_parser("list", help="recipes and their cached builds (each an image version "
                      "of the recipe's image definition)").set_defaults(
         handler=handle_list)
-    prune = verbs.add_parser("prune", help="remove builds no recipe produces any more, with "
-                             "their Vagrant boxes, libvirt volumes and warm machines")
+    prune = verbs.add_parser("prune", help="remove builds no recipe produces any more (a "
+                             "recipe's older image versions too), with their Vagrant boxes, "
+                             "libvirt volumes and warm machines")
     prune.add_argument("--dry-run", action="store_true", help="only say what would go")
     prune.set_defaults(handler=handle_prune)
 

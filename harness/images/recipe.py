@@ -157,9 +157,9 @@ def unknown_image(name: str, directory: Path = RECIPES_DIR) -> str | None:
 def image_title(name: str) -> str:
     """How reports, logs and JUnit names show an image: its name, and its recipe's label if it
     has one ("windows-wine (wine stand-in)"), so that no result of a stand-in passes for one
-    of the real thing.  An image without a recipe here (a merged report from elsewhere) is
-    shown by name."""
-    path = RECIPES_DIR / f"{name}.yaml"
+    of the real thing; ``NAME@VERSION`` (one image version) is labelled as NAME.  An image
+    without a recipe here (a merged report from elsewhere) is shown by name."""
+    path = RECIPES_DIR / f"{name.partition('@')[0]}.yaml"
     try:
         label = load_recipe(path).label if path.is_file() else ""
     except (ConfigError, ConfigErrors):  # a broken recipe is reported where it is used

@@ -20,7 +20,7 @@ from harness.images.build import (
     version_name,
     version_of,
 )
-from harness.images.recipe import find_recipe, load_recipe
+from harness.images.recipe import find_recipe, image_title, load_recipe
 from harness.settings import REPO_ROOT
 
 
@@ -114,3 +114,9 @@ def test_image_at_version_names_a_cached_build(cache: Path,
     assert capsys.readouterr().err.strip() == (
         "vmapp: --image: no build of debian-12 has the image version '2026.1203.64347' (its "
         "builds here: 2026.1203.52647; `vmapp images list`)")
+
+
+def test_an_image_version_of_a_stand_in_still_says_so() -> None:
+    assert image_title("windows-wine@2026.1203.92800") == \
+        "windows-wine@2026.1203.92800 (wine stand-in)"
+    assert image_title("debian-12@2026.1203.64347") == "debian-12@2026.1203.64347"
