@@ -192,9 +192,15 @@ class Provider(Protocol):
 
     kind: str
 
-    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
-               ) -> Machine:
-        """A machine of ``image``, not started yet (``ready_seconds`` overrides the image's)."""
+    def prepare(self, image: str) -> None:
+        """Make sure the image's current build exists (built now if it is not), so that its
+        builds can be listed before a machine is made."""
+
+    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None,
+               build: str | None = None) -> Machine:
+        """A machine of ``image``, not started yet (``ready_seconds`` overrides the image's);
+        ``build``: the cache key of the build to boot (an older image version), None for the
+        recipe's current build."""
 
     def attach(self, folder: Path) -> Machine:
         """The machine an earlier run kept in ``folder`` (one this backend made), running and

@@ -34,6 +34,7 @@ from harness.runner.context import (
 )
 from harness.runner.pool import MachinePool
 from harness.runner.run import new_run, open_run, worker_pool, write_reports
+from harness.runner.selection import images_of
 from harness.scenario.load import load_scenario
 from harness.scenario.model import Scenario
 from harness.settings import reports_dir, state_dir
@@ -87,8 +88,7 @@ class ScenarioFile(pytest.File):
             scenario = load_scenario(self.path)
         except (ConfigErrors, ConfigError) as exc:
             raise self.CollectError(str(exc)) from None
-        images = self.config.getoption("vmapp_images") or list(scenario.images)
-        for image in images:
+        for image in images_of(scenario, self.config.getoption("vmapp_images") or None):
             name = f"{scenario.name}[{image}]"
             # The id given as text, so pytest parses "[image]" as parameters, as it does for
             # the ids it stores for --lf (built from the name, they would never match).

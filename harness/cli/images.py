@@ -7,7 +7,7 @@ import argparse
 import shutil
 
 from harness.errors import CleanupErrors, HarnessError
-from harness.images.build import cached, corrupt_images, ensure_image, stale_images
+from harness.images.build import builds, cached, corrupt_images, ensure_image, stale_images
 from harness.images.recipe import find_recipe, recipe_names
 from harness.images.userbox import BoxRecipe
 from harness.machines import libvirtd, warm
@@ -22,10 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              "Windows box is added to Vagrant)")
     build.add_argument("names", nargs="+", metavar="NAME")
     build.set_defaults(handler=handle_build)
-    verbs.add_parser("list", help="recipes and their cached builds").set_defaults(
+    verbs.add_parser("list", help="recipes and their cached builds (each an image version "
+                     "of the recipe's image definition)").set_defaults(
         handler=handle_list)
-    prune = verbs.add_parser("prune", help="remove builds no recipe produces any more, with "
-                             "their Vagrant boxes, libvirt volumes and warm machines")
+    prune = verbs.add_parser("prune", help="remove builds no recipe produces any more (a "
+                             "recipe's older image versions too), with their Vagrant boxes, "
+                             "libvirt volumes and warm machines")
     prune.add_argument("--dry-run", action="store_true", help="only say what would go")
     prune.set_defaults(handler=handle_prune)
 
@@ -49,13 +51,17 @@ def handle_build(args: argparse.Namespace) -> int:
 def handle_list(args: argparse.Namespace) -> int:
     corrupt = corrupt_images()
     broken = {image.folder.name for image in corrupt}
-    print(f"{'recipe':14} {'key':14} {'cached':8} built")
+    print(f"{'recipe':14} {'key':14} {'cached':8} {'built':21} image version")
     for name in recipe_names():
         recipe = find_recipe(name)
         image = cached(recipe)
         built = str(image.manifest.get("built_at", "-")) if image else "-"
         state = "yes" if image else "corrupt" if f"{name}-{recipe.key}" in broken else "no"
-        print(f"{name:14} {recipe.key:14} {state:8} {built}")
+        print(f"{name:14} {recipe.key:14} {state:8} {built:21} {image.version if image else '-'}")
+        for older in builds(name):  # an earlier recipe's: an older image version (prune: gone)
+            if older.key != recipe.key:
+                print(f"{'':14} {older.key:14} {'older':8} "
+                      f"{older.manifest.get('built_at')!s:21} {older.version}")
     for image in corrupt:
         print(f"corrupt cache entry {image.folder}: unreadable image.json "
               "(`vmapp images prune` removes it, a run builds it again)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.cli.where import run_folder
 from harness.errors import ConfigError, ConfigErrors
+from harness.images.build import builds
 from harness.images.recipe import unknown_image
 from harness.report.results import RunResult, read_results
 from harness.runner.selection import (
@@ -32,7 +33,8 @@ def add_selection(p: argparse.ArgumentParser) -> None:
                    help="scenario files or folders (default: scenarios/, or with --failed the "
                         "files of the cells that failed)")
     p.add_argument("--image", action="append", dest="images",
-                   help="run on this image instead of the scenarios' own (repeatable)")
+                   help="run on this image instead of the scenarios' own (repeatable); "
+                        "NAME@VERSION: on that image version (a cached build) of it")
     p.add_argument("-k", dest="select", default="",
                    help="only scenarios whose name contains this text")
     p.add_argument("-m", dest="marker", default="",
@@ -44,10 +46,24 @@ def add_selection(p: argparse.ArgumentParser) -> None:
                         "every host (one CI job per shard, then `vmapp report --merge`)")
 
 
+def _image_problem(image: str) -> str | None:
+    """Why ``NAME`` or ``NAME@VERSION`` is no image to run on: no recipe, or no cached build
+    with that image version."""
+    name, at, version = image.partition("@")
+    problem = unknown_image(name)
+    if problem is None and at:
+        known = [build.version for build in builds(name)]
+        if version not in known:
+            problem = (f"no build of {name} has the image version {version!r} (its builds "
+                       f"here: {', '.join(known) or 'none'}; `vmapp images list`)")
+    return problem
+
+
 def _check_images(images: list[str] | None) -> None:
-    """Every ``--image`` has a recipe, checked before anything starts."""
+    """Every ``--image`` has a recipe (and the build it names), checked before anything
+    starts."""
     problems = [ConfigError(problem=problem, field="--image")
-                for name in images or () if (problem := unknown_image(name))]
+                for image in images or () if (problem := _image_problem(image))]
     if problems:
         raise ConfigErrors(problems)
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import proc
@@ -70,6 +71,24 @@ class BuiltImage:
     def manifest(self) -> dict[str, object]:
         return read_manifest(self.folder) or {}
 
+    @property
+    def version(self) -> str:
+        """The build as an image version of its recipe's image definition: ``built_at`` as
+        ``YYYY.MMDD.HHMMSS``, each part an integer (2026-12-03T06:43:47Z -> 2026.1203.64347),
+        so a newer build is a higher version by the gallery's ordering; "" when the build has
+        no readable time."""
+        return version_name(self.manifest.get("built_at"))
+
+
+def version_name(built_at: object) -> str:
+    """``built_at`` (``YYYY-MM-DDTHH:MM:SSZ``) as an image version name; "" if it is not one."""
+    try:
+        when = datetime.strptime(str(built_at), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return ""
+    day, clock = when.month * 100 + when.day, when.hour * 10000 + when.minute * 100 + when.second
+    return f"{when.year}.{day}.{clock}"
+
 
 def images_dir() -> Path:
     return cache_dir() / "images"
@@ -90,6 +109,36 @@ def cached(recipe: AnyRecipe) -> BuiltImage | None:
     """The recipe's build in the cache; a corrupt one does not count (it is built again)."""
     image = BuiltImage(recipe.name, recipe.key, images_dir() / f"{recipe.name}-{recipe.key}")
     return image if read_manifest(image.folder) is not None else None
+
+
+def builds(name: str) -> list[BuiltImage]:
+    """Every cached build of recipe ``name`` (the current key's and older keys'), oldest version
+    first: the image versions of its image definition.  A build without a readable time has no
+    version and is left out; of two built in the same second the one with the lower key
+    counts."""
+    found: dict[str, BuiltImage] = {}
+    for manifest in sorted(images_dir().glob(f"{name}-*/image.json")):
+        data = read_manifest(manifest.parent)
+        if data is None or data["name"] != name:
+            continue
+        image = BuiltImage(name, str(data["key"]), manifest.parent)
+        if image.version:
+            found.setdefault(image.version, image)
+    return [found[v] for v in sorted(found, key=lambda v: tuple(map(int, v.split("."))))]
+
+
+def find_build(name: str, *, version: str | None = None, key: str | None = None
+               ) -> BuiltImage | None:
+    """The cached build of recipe ``name`` that has this image version (or cache key)."""
+    return next((b for b in builds(name) if (version is None or b.version == version)
+                 and (key is None or b.key == key)), None)
+
+
+def version_of(image: str, key: str) -> str:
+    """The image version of the build ``key`` of ``image`` (a recipe, or ``NAME@VERSION``); ""
+    when it is no cached build (a local machine's "host")."""
+    found = find_build(image.partition("@")[0], key=key)
+    return found.version if found else ""
 
 
 def corrupt_images() -> list[BuiltImage]:

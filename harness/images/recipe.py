@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError, ConfigErrors
+from harness.images.identity import GalleryIdentity, gallery_identity
 from harness.images.userbox import BoxRecipe, load_box_recipe
 from harness.schema import Field, Validator, suggest
 from harness.settings import REPO_ROOT
@@ -32,6 +33,16 @@ SCHEMA = {
     "guest": Field(str, choices=GUESTS),
     "label": Field(str),
     "disk_gib": Field(int, minimum=2, maximum=64),
+    # The image definition its builds are published under in a scenario's gallery (seed 003's
+    # identifier and properties); every key has a default (see ``GalleryIdentity``).
+    "gallery": Field(dict, keys={
+        "publisher": Field(str),
+        "offer": Field(str),
+        "sku": Field(str),
+        "osType": Field(str, choices=("Linux", "Windows")),
+        "osState": Field(str, choices=("Generalized", "Specialized")),
+        "hyperVGeneration": Field(str, choices=("V1", "V2")),
+    }),
     "readiness": Field(dict, keys={
         "boot_seconds": Field(int, minimum=10),
         "ssh_seconds": Field(int, minimum=10),
@@ -58,6 +69,7 @@ class Recipe:
     boot_seconds: int
     ssh_seconds: int
     source: Path
+    gallery: GalleryIdentity  # its image definition in a scenario's gallery
 
     @property
     def key(self) -> str:
@@ -97,14 +109,16 @@ def load_recipe(path: Path) -> AnyRecipe:
             raise doc.error(where, f"no such script: {script}")
         scripts.append(script)
     readiness = data.get("readiness", {})
+    guest = data.get("guest", GUESTS[0])
     return Recipe(
         name=data["name"], description=data.get("description", ""), suite=data["suite"],
         mirror=data["mirror"], packages=tuple(data["packages"]),
         late_packages=tuple(data.get("late_packages", ())), configure=scripts[0],
-        configure_after=tuple(scripts[1:]), guest=data.get("guest", GUESTS[0]),
+        configure_after=tuple(scripts[1:]), guest=guest,
         label=data.get("label", ""),
         disk_gib=data.get("disk_gib", 4), boot_seconds=readiness.get("boot_seconds", 240),
         ssh_seconds=readiness.get("ssh_seconds", 240), source=path,
+        gallery=gallery_identity(data["name"], guest, data.get("gallery", {})),
     )
 
 
@@ -125,9 +139,9 @@ def unknown_image(name: str, directory: Path = RECIPES_DIR) -> str | None:
 def image_title(name: str) -> str:
     """How reports, logs and JUnit names show an image: its name, and its recipe's label if it
     has one ("windows-wine (wine stand-in)"), so that no result of a stand-in passes for one
-    of the real thing.  An image without a recipe here (a merged report from elsewhere) is
-    shown by name."""
-    path = RECIPES_DIR / f"{name}.yaml"
+    of the real thing; ``NAME@VERSION`` (one image version) is labelled as NAME.  An image
+    without a recipe here (a merged report from elsewhere) is shown by name."""
+    path = RECIPES_DIR / f"{name.partition('@')[0]}.yaml"
     try:
         label = load_recipe(path).label if path.is_file() else ""
     except (ConfigError, ConfigErrors):  # a broken recipe is reported where it is used

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 from harness.errors import ConfigError, ConfigErrors
+from harness.images.identity import GalleryIdentity, gallery_identity
 from harness.schema import Field, Validator
 from harness.yamldoc import YamlDoc
 
@@ -97,6 +98,11 @@ class BoxRecipe:
     lines: dict[str, int | None]  # the line of each field, for errors found after loading
 
     guest = "windows"
+
+    @property
+    def gallery(self) -> GalleryIdentity:
+        """Its image definition in a scenario's gallery: the defaults, OS type Windows."""
+        return gallery_identity(self.name, self.guest, {})
 
     @property
     def key(self) -> str:

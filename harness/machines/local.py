@@ -260,8 +260,12 @@ class LocalProvider:
     root: Path
     kind: str = "local-overlay"
 
-    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
-               ) -> LocalMachine:
+    def prepare(self, image: str) -> None:
+        """Nothing to build: a local machine runs the host's system whatever the image."""
+
+    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None,
+               build: str | None = None) -> LocalMachine:
+        """A local machine standing in for ``image`` (any ``build`` of it: the host's system)."""
         guest_kind = find_recipe(image).guest if unknown_image(image) is None else ""
         if guest_kind == "windows":
             raise InfrastructureError(stage="local machine", vm=name, detail=(

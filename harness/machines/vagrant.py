@@ -17,7 +17,13 @@ import jinja2
 import libvirt
 
 from harness.errors import CleanupErrors, GuestUnreachable, InfrastructureError
-from harness.images.build import KERNEL_CMDLINE, BuiltImage, ensure_image, read_manifest
+from harness.images.build import (
+    KERNEL_CMDLINE,
+    BuiltImage,
+    ensure_image,
+    find_build,
+    read_manifest,
+)
 from harness.images.launcher import build_launcher
 from harness.images.recipe import AnyRecipe, find_recipe
 from harness.images.userbox import BoxRecipe, Login
@@ -182,11 +188,18 @@ class VagrantProvider:
     memory_mib: int = 1024
     kind: str = "vagrant-libvirt"
 
-    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None
-               ) -> VagrantMachine:
-        """Render the Vagrantfile into ``folder`` (not started yet)."""
+    def prepare(self, image: str) -> None:
+        ensure_image(find_recipe(image))
+
+    def create(self, image: str, *, name: str, folder: Path, ready_seconds: int | None = None,
+               build: str | None = None) -> VagrantMachine:
+        """Render the Vagrantfile into ``folder`` (not started yet), for the recipe's current
+        build (built if needed) or the cached build ``build``."""
         recipe = find_recipe(image)
-        built = ensure_image(recipe)
+        built = ensure_image(recipe) if build is None else find_build(image, key=build)
+        if built is None:
+            raise InfrastructureError(stage="image", detail=f"no cached build {image}-{build} "
+                                      "(pruned since the run began?)")
         box = isinstance(recipe, BoxRecipe)
         ensure_box(built)
         if isinstance(recipe, BoxRecipe):  # said now, not after a boot

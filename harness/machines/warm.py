@@ -7,7 +7,8 @@ machine of the same kind (any run, any worker) is defined from that copy under i
 port, console and disk, its snapshot is redefined, and it is reverted: about as fast as a
 revert.  What the saved state depends on is in the key: the image build, the agent, the
 machine's shape (vCPUs, memory, accelerator) and the Vagrantfile template.  One entry per image
-and shape is kept; a newer agent replaces it.
+build and shape is kept (builds of one recipe are its image versions: each has its own); a newer
+agent replaces it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ class Shape:
         digest = hashlib.sha256(json.dumps(
             [self.image_key, self.driver, self.cpus, self.memory_mib, self.template, agent]
         ).encode()).hexdigest()[:16]
-        return warm_dir() / f"{self.image}-{self.driver}-{self.cpus}x{self.memory_mib}-{digest}"
+        # The build's key in the name: a copy replaces only older copies of the same build
+        # (another agent), never one of another build of the image (an older image version).
+        return warm_dir() / (f"{self.image}-{self.image_key}-{self.driver}-"
+                             f"{self.cpus}x{self.memory_mib}-{digest}")
 
 
 @contextmanager

@@ -74,6 +74,9 @@ def _details(cell: CellResult) -> list[str]:
     lines = [f"file: {repo_path(cell.file)}" if cell.file else "",
              f"image: {cell.image} (key {cell.image_key or '-'}), accel {cell.accel or '-'}, "
              f"agent {cell.agent_version or '-'}, VM {cell.vm or '-'}",
+             f"image version: {cell.image_version or '-'}" + (
+                 f" (the VM asked for {cell.image_reference})" if cell.image_reference else "")
+             if cell.image_version or cell.image_reference else "",
              f"artifacts: {cell.artifacts}" if cell.artifacts else "",
              f"ran in: {cell.origin}" if cell.origin else "",
              *(f"package {k}: {v}" for k, v in sorted(cell.packages.items())),

@@ -87,6 +87,10 @@ class CellResult:
     note: str = ""  # about the cell's machine since: a kept VM rerun, rechecked or destroyed
     accel: str = ""
     image_key: str = ""
+    # The image version the VM got (a build of the image's recipe, BuiltImage.version), and the
+    # gallery image reference it asked for when the scenario named one (".../versions/latest").
+    image_version: str = ""
+    image_reference: str = ""
     agent_version: str = ""
     packages: dict[str, str] = field(default_factory=dict)
     gallery_errors: dict[str, str] = field(default_factory=dict)  # version -> service answer

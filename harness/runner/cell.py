@@ -13,16 +13,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
+from harness.images.build import version_of
 from harness.ports import Machine
 from harness.redact import redact_bytes, write_redacted
 from harness.report.results import Attempt, CellResult, StepRecord
 from harness.runner.context import RunContext, cell_storage
 from harness.runner.goal import CellGallery
-from harness.runner.live import LiveCell, timed
+from harness.runner.live import LiveCell, NoVm, timed
 from harness.runner.pool import Lease, MachinePool
 from harness.runner.publish import publish
 from harness.runner.state import CellState
 from harness.runner.steps import HANDLERS, recheck_expect
+from harness.runner.vmimage import TooFewVersions, place_vm
 from harness.scenario.model import Scenario, Step
 
 # Stages of checking out a machine; a cell's "steps" time leaves them out.
@@ -68,7 +70,7 @@ def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image:
                   result: CellResult, kept: Machine | None) -> None:
     cell_dir = ctx.cell_dir(result.cell_id)
     result.artifacts = str(cell_dir.relative_to(ctx.report_dir))
-    result.vm = result.machine = ""
+    result.vm = result.machine = result.image_version = result.image_reference = ""
     if kept is not None:  # still kept, whatever happens next
         result.kept, result.vm, result.login = True, kept.name, kept.login_hint()
     with timed(result, "publish"):
@@ -79,6 +81,18 @@ def _attempt_with(ctx: RunContext, pool: MachinePool, scenario: Scenario, image:
     result.gallery_errors = gallery.publish_errors
     live = LiveCell(ctx, pool, scenario, image, published, gallery, result, cell_dir)
     state = CellState()
+    try:
+        with timed(result, "image"):  # a fresh host builds the recipe first
+            live.placed = place_vm(gallery, scenario, image, ctx.provider.prepare)
+    except TooFewVersions as exc:
+        result.outcome, result.message = "skipped", str(exc)
+        return
+    if live.placed is not None:
+        state.image_reference = result.image_reference = live.placed.reference
+        state.service_error = live.placed.refused
+        if live.placed.image is not None:
+            result.image_version = live.placed.image.version
+            ctx.say(f"VM image {live.placed.reference} -> version {result.image_version}")
     failed, healthy = True, False
     try:
         if kept is not None:
@@ -128,6 +142,7 @@ def recheck_cell(pool: MachinePool, scenario: Scenario, image: str, kept: Machin
         lease = pool.adopt(image, kept)
         result.machine, result.image_key = lease.how, kept.image_key
         result.image_facts = dict(lease.facts)
+        result.image_version = version_of(image, kept.image_key)
         result.agent_version = lease.agent_version
         state = CellState(outcome=lease.agent.newest_outcome())
         channel = lease.agent.channel
@@ -158,6 +173,8 @@ def _steps(scenario: Scenario, steps: Sequence[tuple[int, Step]],
         started = time.monotonic()
         try:
             run(step, record)
+        except NoVm as exc:  # the service refused the VM: a step that needs it fails
+            record.failures.append(str(exc))
         except InfrastructureError as exc:
             record.outcome, record.detail = "error", str(exc)
             raise

@@ -10,14 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.agent.client import AgentClient
-from harness.images.recipe import image_title
+from harness.errors import HarnessError
+from harness.images.build import version_of
+from harness.images.recipe import find_recipe, image_title
 from harness.ports import Channel, Machine
 from harness.report.results import CellResult
 from harness.runner.context import RunContext
 from harness.runner.goal import CellGallery
 from harness.runner.pool import Lease, MachinePool
 from harness.runner.publish import Published
+from harness.runner.vmimage import Placed
 from harness.scenario.model import Scenario
+
+
+class NoVm(HarnessError):
+    """A step needs the VM, and the service refused to create it (its image reference): the
+    step fails with the service's answer."""
 
 
 @contextmanager
@@ -47,15 +55,32 @@ class LiveCell:
     apply_timeout: float = 1800
     uploads: int = 0
     lease: Lease | None = None
+    placed: Placed | None = None  # the VM's create in the gallery (None: it named no image)
+
+    @property
+    def recipe(self) -> str:
+        """The cell's image without a ``@VERSION``: the recipe (the image definition)."""
+        return self.image.partition("@")[0]
+
+    def build(self) -> str | None:
+        """The cache key of the build the gallery resolved the VM's image to; None for the
+        recipe's current build (one pool slot, one warm copy, whichever way it was asked)."""
+        if self.placed is None or self.placed.image is None:
+            return None
+        key = self.placed.image.build.key
+        return None if key == find_recipe(self.recipe).key else key
 
     def checked_out(self) -> Lease:
         if self.lease is None:
-            how = "reverting" if self.image in self.pool.idle else "booting"
+            if self.placed is not None and self.placed.refused is not None:
+                raise NoVm(f"no VM: the service refused to create it: {self.placed.refused}")
+            build = self.build()
+            how = "reverting" if self.pool.has_idle(self.recipe, build) else "booting"
             self.ctx.say(f"{how} a {image_title(self.image)} machine ({self.ctx.accel})")
             self.take(self.pool.acquire(
-                self.image, timer=lambda stage: timed(self.result, stage),
+                self.recipe, timer=lambda stage: timed(self.result, stage),
                 console=self.cell_dir / "console.log", label=self.ctx.slug(self.scenario.name),
-                ready_seconds=self.scenario.ready_seconds))
+                ready_seconds=self.scenario.ready_seconds, build=build))
         assert self.lease is not None
         return self.lease
 
@@ -65,6 +90,8 @@ class LiveCell:
         self.result.vm, self.result.machine = lease.machine.name, lease.how
         self.result.image_key = lease.machine.image_key
         self.result.image_facts = dict(lease.facts)
+        if not self.result.image_version:  # a cell that named no image version: its build's
+            self.result.image_version = version_of(self.image, lease.machine.image_key)
         self.result.agent_version = lease.agent_version
         self.reopen(lease.agent.channel)
 

@@ -5,7 +5,9 @@ a revert to the snapshot taken right after the first boot (agent pushed, system 
 pool's business.  A revert restores disk and memory, so a cell sees nothing an earlier cell did;
 the guest clock, which comes back at snapshot time, is set to now.  A machine that had an
 infrastructure error, or one the cell keeps for an engineer, leaves the pool; the next cell of
-its image boots a new one.  ``reuse=False`` (``--fresh-vm``) boots a machine per cell.
+its image boots a new one.  ``reuse=False`` (``--fresh-vm``) boots a machine per cell.  Machines
+are pooled by image build: a cell that boots an older build of a recipe (an older image version)
+gets a machine of that build, never one of the recipe's current build.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from harness.ports import Channel, Machine, Provider
 from harness.waiting import wait_until
 
 SNAPSHOT = "vmapp-clean"
+Slot = tuple[str, str | None]  # (image, build key; None: the recipe's current build)
 Timer = Callable[[str], AbstractContextManager[None]]
 
 
@@ -45,6 +48,7 @@ class Lease:
     pooled: bool
     console_offset: int = 0
     facts: dict[str, str] = field(default_factory=dict)  # the image's, read once per machine
+    build: str | None = None  # the build's cache key; None: the recipe's current build
 
     def console_text(self) -> bytes:
         """What the serial console printed during this lease."""
@@ -69,36 +73,41 @@ class MachinePool:
     folder: Path
     prefix: str  # e.g. vmapp-<run>-w1: every machine's name starts with it
     reuse: bool = True
-    idle: dict[str, _Idle] = field(default_factory=dict)
+    idle: dict[Slot, _Idle] = field(default_factory=dict)
     leased: dict[str, Machine] = field(default_factory=dict)  # name -> machine out to a cell
     stopped: bool = False
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
+    def has_idle(self, image: str, build: str | None = None) -> bool:
+        return (image, build) in self.idle
+
     def acquire(self, image: str, *, timer: Timer, console: Path, label: str = "",
-                ready_seconds: int | None = None) -> Lease:
-        """A clean machine of ``image``.  ``ready_seconds`` (a scenario's own readiness
-        deadline) asks for a machine of its own, booted for this cell and never pooled.
-        If a machine fails to come up, its console log is copied to ``console``."""
+                ready_seconds: int | None = None, build: str | None = None) -> Lease:
+        """A clean machine of ``image`` (of its cached build ``build``, None: the recipe's
+        current one).  ``ready_seconds`` (a scenario's own readiness deadline) asks for a
+        machine of its own, booted for this cell and never pooled.  If a machine fails to come
+        up, its console log is copied to ``console``."""
         if self.stopped:
             raise RunStopped("the run was stopped: no machine is started any more")
-        idle = self.idle.pop(image, None) if ready_seconds is None else None
+        idle = self.idle.pop((image, build), None) if ready_seconds is None else None
         if idle is None:
-            lease = self._boot(image, label, ready_seconds, timer, console)
+            lease = self._boot(image, build, label, ready_seconds, timer, console)
         else:
             with timer("revert"):
                 lease = self._revert(image, idle, console)
+            lease.build = build
         self.leased[lease.machine.name] = lease.machine
         return lease
 
-    def _boot(self, image: str, label: str, ready_seconds: int | None, timer: Timer,
-              console: Path) -> Lease:
+    def _boot(self, image: str, build: str | None, label: str, ready_seconds: int | None,
+              timer: Timer, console: Path) -> Lease:
         pooled = self.reuse and ready_seconds is None
         # A pooled machine serves every cell of its image: named after the image, not a cell.
         who = image if pooled else (label or image)
         name = f"{self.prefix}-{next(self._counter)}-{who}"[:80].rstrip("-")
         with timer("image"):  # includes making the machine's definition (adding a box, ...)
             machine = self.provider.create(image, name=name, folder=self.folder / name,
-                                           ready_seconds=ready_seconds)
+                                           ready_seconds=ready_seconds, build=build)
         try:
             agent_digest = AgentClient.source_digest()
             with timer("boot"):
@@ -116,7 +125,7 @@ class MachinePool:
             _give_up(machine, console)
             raise
         return Lease(image, machine, agent, version, "warm" if warm else "booted", pooled,
-                     facts=facts)
+                     facts=facts, build=build)
 
     def _client(self, machine: Machine) -> AgentClient:
         """A client of ``machine``'s agent that reconnects through it until the run is stopped:
@@ -187,8 +196,9 @@ class MachinePool:
             healthy = False
         if keep:
             return
-        if lease.pooled and healthy and lease.image not in self.idle:
-            self.idle[lease.image] = _Idle(lease.machine, lease.agent_version, lease.facts)
+        slot = (lease.image, lease.build)
+        if lease.pooled and healthy and slot not in self.idle:
+            self.idle[slot] = _Idle(lease.machine, lease.agent_version, lease.facts)
             return
         remove(lease.machine)
 

@@ -43,7 +43,7 @@ def choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str,
     if requested == "tcg":
         return "qemu", "TCG requested"
     try:
-        image = ensure_image(find_recipe(first_image))
+        image = ensure_image(find_recipe(first_image.partition("@")[0]))  # NAME@VERSION too
     except HarnessError as exc:
         return "qemu", f"no image to probe KVM with ({exc})"
     kernel = kernel_for_probe(image)

@@ -17,10 +17,23 @@ Cell = tuple[Scenario, str]
 Key = tuple[str, str]  # (scenario, image)
 
 
+def images_of(scenario: Scenario, images: list[str] | None) -> list[str]:
+    """The images a scenario runs on: ``images`` (``--image``) or its own.  A scenario whose VM
+    names its image itself keeps its reference (``NAME@VERSION`` counts as NAME) and, when the
+    reference names a recipe's definition, runs on that one only."""
+    wanted = images or list(scenario.images)
+    choice = scenario.vm_image
+    if choice is not None:
+        wanted = [image.partition("@")[0] for image in wanted]
+        if choice.definition:
+            wanted = [image for image in wanted if image == choice.definition]
+    return list(dict.fromkeys(wanted))
+
+
 def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[Cell]:
     """The cells, one image after another (in order of first mention): a run cut short leaves
     whole columns of the compatibility matrix rather than scattered cells."""
-    cells = [(s, image) for s in scenarios for image in (images or list(s.images))]
+    cells = [(s, image) for s in scenarios for image in images_of(s, images)]
     order = list(dict.fromkeys(image for _, image in cells))
     return sorted(cells, key=lambda cell: order.index(cell[1]))
 

@@ -18,4 +18,5 @@ class CellState:
     sequence: int = 0
     outcome: Outcome | None = None
     service_error: str | None = None
+    image_reference: str = ""  # the VM's imageReference.id ({image_reference} in expect steps)
     faults: Faults = field(default_factory=Faults)

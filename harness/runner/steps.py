@@ -270,8 +270,9 @@ def _expect(step: Step, state: CellState, record: StepRecord, publish_errors: di
         _note(record, f"extension status = {step.extension}", f"extension status = {got}",
               got == step.extension)
     if step.service_error is not None:
-        _note(record, f"service error = {step.service_error!r}",
-              f"service error = {state.service_error!r}", state.service_error == step.service_error)
+        wanted = step.service_error.replace("{image_reference}", state.image_reference)
+        _note(record, f"service error = {wanted!r}",
+              f"service error = {state.service_error!r}", state.service_error == wanted)
     for version, text in step.publish_errors:
         _note(record, *_judge_publish(publish_errors.get(version), version, text))
     if step.reboots is not None:

@@ -18,6 +18,7 @@ from harness.gallery.regions import KNOWN_REGIONS
 from harness.images.recipe import unknown_image
 from harness.scenario import model
 from harness.scenario.apps import DEFAULT_LOCATION, applications
+from harness.scenario.images import gallery_images, vm_image
 from harness.scenario.schema import INCLUDED, SCENARIO
 from harness.scenario.steps import StepBuilder
 from harness.schema import Validator, suggest
@@ -140,20 +141,24 @@ def load_scenario(path: Path) -> model.Scenario:
         main.fail(("gallery",), "no applications: define gallery.applications or include a "
                   "file that does")
     steps = StepBuilder(main, names, path.parent, apps).steps(data.get("steps"))
+    image = vm_image(main, data)
+    published = gallery_images(main, data)
     if main.errors:
         raise ConfigErrors(sorted(main.errors, key=lambda e: (e.file != main.doc.file, e.file,
                                                               e.line or 0)))
     agent = data.get("agent", {})
     return model.Scenario(
         name=path.stem, file=path, description=data["description"],
-        images=tuple(data.get("images", DEFAULT_IMAGES)), location=location,
+        images=tuple(data.get("images", [image.definition] if image and image.definition
+                              else DEFAULT_IMAGES)), location=location,
         vm_location=data.get("vm", {}).get("location", location),
         ready_seconds=data.get("vm", {}).get("ready_seconds"),
         apps=apps, steps=tuple(steps), markers=tuple(data.get("markers", ())),
         rule=" ".join(data.get("rule", "").split()),
         command_timeout=agent.get("commandTimeoutSeconds", 900),
         interpreter=agent.get("interpreter", "/bin/sh"),
-        config_naming=agent.get("configNaming", "underscore"))
+        config_naming=agent.get("configNaming", "underscore"), vm_image=image,
+        gallery_images=published)
 
 
 def load_all(paths: list[Path]) -> list[model.Scenario]:

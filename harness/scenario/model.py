@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +142,25 @@ class Step:
 
 
 @dataclass(frozen=True)
+class ImageChoice:
+    """The VM's image in the gallery's terms (``vm.image`` or ``vm.imageReference``): the
+    harness PUTs the VM with it and boots the build the gallery model resolves it to."""
+
+    version: str = ""  # vm.image: latest, newest or a version name
+    reference_id: str = ""  # vm.imageReference.id, as written
+    definition: str = ""  # the recipe vm.image or the id names, if any: the scenario's only image
+
+
+@dataclass(frozen=True)
+class GalleryImage:
+    """``gallery.images.<definition>``: publishing options of its versions (a version name or
+    ``newest`` -> publishingProfile keys) and how many versions a cell needs to be run."""
+
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    needs_versions: int = 1
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     file: Path
@@ -157,6 +176,8 @@ class Scenario:
     interpreter: str = "/bin/sh"
     config_naming: str = "underscore"
     ready_seconds: int | None = None  # overrides the image's SSH readiness deadline
+    vm_image: ImageChoice | None = None  # None: the cell's image's current build, directly
+    gallery_images: dict[str, GalleryImage] = field(default_factory=dict)  # by definition
 
     @property
     def held_back(self) -> set[str]:

@@ -197,6 +197,21 @@ STEP_KEYS = {
     }),
 }
 
+# Publishing options of an image version (a cached build of a recipe) in the cell's gallery:
+# the application versions' names and meanings (seed 003/004).
+IMAGE_VERSION = Field(dict, keys={
+    "excludeFromLatest": Field(bool),
+    "endOfLifeDate": Field(str),
+    "targetRegions": TARGET_REGIONS,
+    "replicaCount": REPLICA_COUNT,
+    "storageAccountType": STORAGE_ACCOUNT_TYPE,
+})
+IMAGES = Field(dict, values=Field(dict, keys={
+    "versions": Field(dict, values=IMAGE_VERSION),
+    # The harness's own: cells skip on a host with fewer cached builds (image versions) of it.
+    "needs_versions": Field(int, minimum=1, maximum=1000),
+}))
+
 INCLUDED = {
     "gallery": Field(dict, required=True, keys={
         "applications": replace(APPLICATIONS, required=True),
@@ -212,10 +227,17 @@ SCENARIO = {
     "gallery": Field(dict, keys={
         "location": Field(str),
         "applications": APPLICATIONS,
+        "images": IMAGES,
     }),
     "vm": Field(dict, keys={
         "location": Field(str),
         "ready_seconds": Field(int, minimum=1, maximum=3600),
+        # The VM's image in the gallery's terms: a version of an image definition (a recipe;
+        # default: the cell's image) ...
+        "image": Field(dict, keys={"definition": Field(str),
+                                   "version": Field(str, required=True)}),
+        # ... or an ARM storageProfile.imageReference, as written.
+        "imageReference": Field(dict, keys={"id": Field(str, required=True)}),
     }),
     "agent": Field(dict, keys={
         "commandTimeoutSeconds": Field(int, minimum=1, maximum=86400),

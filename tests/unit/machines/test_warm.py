@@ -60,6 +60,17 @@ def test_anything_the_state_depends_on_changes_the_entry() -> None:
     assert folder not in others and len(set(others)) == len(others)
 
 
+def test_a_copy_replaces_copies_of_its_own_build_only() -> None:
+    """A new copy removes the entries that share its name up to the agent's digest: older
+    agents' copies of the same build, never a copy of another build of the image (an older
+    image version a cell boots keeps its warm copy)."""
+    def stem(key: str, agent: str) -> str:
+        return Shape("debian-12", key, "qemu", 1, 1024, "T").folder(agent).name.rsplit("-", 1)[0]
+
+    assert stem("39cd", "agent-a") == stem("39cd", "agent-b")
+    assert stem("39cd", "agent-a") != stem("e03a", "agent-a")
+
+
 def test_the_snapshot_redefined_for_the_copy_holds_only_the_copys_definition(
         tmp_path: Path) -> None:
     from harness.machines.warm import SNAPSHOT, _snapshot_of

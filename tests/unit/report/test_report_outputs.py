@@ -43,7 +43,10 @@ def make_run() -> RunResult:
                           expected=["file /usr/local/go: exists = True"],
                           actual=["file /usr/local/go: exists = True"])],
         artifacts="cells/tar-golang-debian-12", vm="vmapp-run1-tar", accel="tcg",
-        image_key="abc123", agent_version="1.0.9", packages={"go_linux@1.0.0": "sha256:aa"},
+        image_key="abc123", image_version="2026.1203.64347",
+        image_reference="/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/"
+                        "g/images/debian-12/versions/latest", agent_version="1.0.9",
+        packages={"go_linux@1.0.0": "sha256:aa"},
         timings={"publish": 1.2, "boot": 33.4, "ready": 5.0, "steps": 20.5, "destroy": 2.0})
     failed = CellResult(
         scenario="broken-install", image="debian-12", outcome="failed",
@@ -144,9 +147,11 @@ def test_junit_cases_failure_error_skipped(tmp_path: Path) -> None:
 
 def test_junit_cell_details_in_system_out(tmp_path: Path) -> None:
     cases = junit(tmp_path).findall("./testsuite/testcase")
-    assert (cases[0].findtext("system-out") or "").splitlines()[-5:] == [
+    assert (cases[0].findtext("system-out") or "").splitlines()[-6:] == [
         "file: scenarios/tar-golang.yaml",
         "image: debian-12 (key abc123), accel tcg, agent 1.0.9, VM vmapp-run1-tar",
+        "image version: 2026.1203.64347 (the VM asked for /subscriptions/s/resourceGroups/r/"
+        "providers/Microsoft.Compute/galleries/g/images/debian-12/versions/latest)",
         "artifacts: cells/tar-golang-debian-12",
         "package go_linux@1.0.0: sha256:aa",
         "time: publish 1.2s, boot 33.4s, ready 5.0s, steps 20.5s, destroy 2.0s"]

@@ -18,6 +18,8 @@ ALLOWED_KEYS = ("config, configFileName, endOfLifeDate, excludeFromLatest, insta
 STEPS = "deploy, update, remove, publish, reboot, wait, fault, expect"
 V1 = "gallery.applications.hello.versions.1.0.0"
 ARM = f"{V1}.properties.publishingProfile"
+IMAGE_VERSION_HINT = ("Major.Minor.Patch (a build's, e.g. 2026.1203.64347: `vmapp images list` "
+                      "shows them)")
 
 # file -> its errors, this file's by line and then included files', each written as
 # "<where> <field>: <problem>" where <where> is ":<line>" in this file or a full "<file>:<line>".
@@ -79,6 +81,26 @@ EXPECTED: dict[str, list[str]] = {
         "mean 'hello'?); define it under gallery.applications",
         ":16 steps[0].expect.publish_errors.hello@2.0.0: application 'hello' has no version "
         "'2.0.0' (defined: 1.0.0)"],
+    "image-refs.yaml": [
+        ":5 vm.imageReference: give vm.image or vm.imageReference, not both",
+        ":8 gallery.images.debian-21: no image recipe named 'debian-21' (did you mean "
+        "'debian-13'?) (known: debian-11, debian-12, debian-13, debian-testing, windows-wine); "
+        "an image definition is a recipe's name",
+        ":12 gallery.images.debian-12.versions.newst: 'newst' is not newest or a version name "
+        f"{IMAGE_VERSION_HINT} (did you mean 'newest'?)",
+        ":14 gallery.images.debian-13.needs_versions: must be at least 1, got 0",
+        ":16 gallery.images.debian-13.versions.1.0.0.excludeFromLatst: unknown key (did you "
+        "mean 'excludeFromLatest'?); allowed: endOfLifeDate, excludeFromLatest, replicaCount, "
+        "storageAccountType, targetRegions"],
+    "image-version.yaml": [
+        f":3 vm.image.version: '1.2' is not latest, newest or a version name {IMAGE_VERSION_HINT}"],
+    "image-definition.yaml": [
+        ":4 vm.image.definition: no image recipe named 'debain-12' (did you mean 'debian-12'?) "
+        "(known: debian-11, debian-12, debian-13, debian-testing, windows-wine); an image "
+        "definition is a recipe's name"],
+    "image-reference.yaml": [
+        ":4 vm.imageReference.id: names the image definition 'debian-13': the scenario runs on "
+        "that image only (images: [debian-13], or leave images out)"],
     "include-conflict.yaml": [
         f":6 gallery.applications.hello: application 'hello' is already defined at "
         f"{SHARED / 'hello.yaml'}:4"],
