@@ -22,6 +22,7 @@ from harness.runner.goal import CellGallery
 from harness.runner.live import LiveCell, NoVm, timed
 from harness.runner.pool import Lease, MachinePool
 from harness.runner.publish import publish
+from harness.runner.selection import other_os
 from harness.runner.state import CellState
 from harness.runner.steps import HANDLERS, recheck_expect
 from harness.runner.vmimage import TooFewVersions, place_vm
@@ -39,6 +40,9 @@ def run_cell(ctx: RunContext, pool: MachinePool, scenario: Scenario, image: str,
     states numbered on from the newest its agent has seen) instead of a clean one."""
     result = CellResult(scenario=scenario.name, image=image, description=scenario.description,
                         file=str(scenario.file), markers=list(scenario.markers), accel=ctx.accel)
+    if reason := other_os(scenario, image):
+        result.outcome, result.message = "skipped", reason
+        return result
     for attempt in range(ctx.options.retries + 1):
         started = time.monotonic()
         result.steps, result.timings = [], {}

@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 
 from harness.errors import ConfigError
+from harness.images.recipe import find_recipe, unknown_image
 from harness.report.results import RunResult
 from harness.scenario.model import Scenario
 
@@ -28,6 +29,22 @@ def images_of(scenario: Scenario, images: list[str] | None) -> list[str]:
         if choice.definition:
             wanted = [image for image in wanted if image == choice.definition]
     return list(dict.fromkeys(wanted))
+
+
+def _os_type(image: str) -> str:
+    name = image.partition("@")[0]
+    return find_recipe(name).gallery.os_type if unknown_image(name) is None else ""
+
+
+def other_os(scenario: Scenario, image: str) -> str:
+    """Why a cell is not applicable: ``--image`` put a scenario written for one OS's images on
+    an image of the other (its applications and checks are for that OS); "" when it is."""
+    own = {_os_type(name) for name in scenario.images} - {""}
+    this = _os_type(image)
+    if not own or not this or this in own:
+        return ""
+    return (f"not applicable: {scenario.name} is written for {' and '.join(sorted(own))} images "
+            f"({', '.join(scenario.images)}); {image} is a {this} image")
 
 
 def matrix(scenarios: list[Scenario], images: list[str] | None) -> list[Cell]:

@@ -137,3 +137,19 @@ def test_stopped_storage_is_back_when_the_goal_state_ends_before_its_time(
     assert cell.outcome == "passed", cell.message
     assert cell.steps[1].detail.startswith("package storage started again ")
     assert "storage" not in cell.steps[2].detail
+
+
+@pytest.mark.parametrize(("name", "image", "os_name"), [("tar-golang", STANDIN, "Windows"),
+                                                        ("win-msi", "debian-12", "Linux")])
+def test_a_scenario_put_on_the_other_os_is_not_applicable(
+        local_run: tuple[RunContext, MachinePool], name: str, image: str, os_name: str) -> None:
+    """`vmapp run --image windows-wine scenarios/` gives the Linux scenarios a skip saying why,
+    not a failure of commands that were never meant for cmd.exe (and the other way round)."""
+    ctx, pool = local_run
+    scenario = load_scenario(LIBRARY / f"{name}.yaml")
+    cell = run_cell(ctx, pool, scenario, image)
+    own = "Windows" if os_name == "Linux" else "Linux"
+    assert (cell.outcome, cell.message) == ("skipped", (
+        f"not applicable: {name} is written for {own} images ({', '.join(scenario.images)}); "
+        f"{image} is a {os_name} image"))
+    assert cell.steps == [] and cell.vm == ""
