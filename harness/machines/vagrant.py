@@ -21,7 +21,6 @@ import libvirt
 from harness import proc
 from harness.errors import CleanupErrors, CommandError, GuestUnreachable, InfrastructureError
 from harness.images.build import KERNEL_CMDLINE, BuiltImage, ensure_image, read_manifest
-from harness.images.launcher import build_launcher
 from harness.images.recipe import find_recipe
 from harness.machines import libvirtd, warm
 from harness.machines.linux import LinuxSystemd
@@ -300,4 +299,4 @@ class VagrantProvider:
 
 def _guest(kind: str) -> GuestOS:
     """The guest OS side an image recipe names (``guest:``)."""
-    return WineStandin(build_launcher()) if kind == "wine-standin" else LinuxSystemd()
+    return WineStandin.built() if kind == "wine-standin" else LinuxSystemd()
