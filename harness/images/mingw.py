@@ -15,6 +15,7 @@ file, no DLL beside it.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def build_program(program: Program, cache: Path | None = None) -> Path:
     if exe.is_file():
         return exe
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"{program.name}.part"
+    partial = folder / f".{program.name}.{uuid.uuid4().hex}.part"  # builders may race: last wins
     proc.run([COMPILER, *FLAGS, "-o", str(partial), str(program.source), *program.libraries],
              stage=f"build the Windows program {program.name} (mingw-w64)")
     partial.replace(exe)
