@@ -15,7 +15,8 @@
  * drive letter, '/' or '\' is stripped with one warning; an entry with a '..' component is not
  * written ("Path contains '..'"); a failed entry does not stop the others, and the exit status
  * is then 1 ("Error exit delayed from previous errors.").  Existing files are overwritten and
- * file times restored (not folders').  Messages read like bsdtar's.
+ * file times restored (not folders'); an empty file is an empty archive.  Messages read like
+ * bsdtar's.
  *
  * Everything else exits 1 with a message saying so, never a silent success: creating, listing
  * or updating archives, formats other than zip, other compression methods, encrypted entries,
@@ -149,7 +150,7 @@ static void long_option(struct options *opt, const wchar_t *word, int argc, wcha
                         int *at)
 {
     static const struct { const wchar_t *name; wchar_t letter; } names[] = {
-        {L"extract", L'x'}, {L"get", L'x'}, {L"verbose", L'v'}, {L"modification-time", L'm'},
+        {L"extract", L'x'}, {L"verbose", L'v'}, {L"modification-time", L'm'},
         {L"file", L'f'}, {L"directory", L'C'}, {L"cd", L'C'}};
     if (wcscmp(word, L"help") == 0)
         help();
@@ -343,10 +344,11 @@ static const wchar_t *make_folders(wchar_t *path, int whole, wchar_t *error, siz
         if (*p == L'\\' || (end && whole)) {
             wchar_t kept = *p;
             *p = L'\0';
-            int made = CreateDirectoryW(path, NULL) || is_directory(path);
+            int made = CreateDirectoryW(path, NULL);
+            DWORD code = made ? 0 : GetLastError();
+            made = made || is_directory(path);
             if (!made)
-                _snwprintf(error, size, L"Can't create directory '%ls' (error %lu)", path,
-                           GetLastError());
+                _snwprintf(error, size, L"Can't create directory '%ls' (error %lu)", path, code);
             *p = kept;
             if (!made)
                 return error;
@@ -549,8 +551,18 @@ static void read_entry(const unsigned char *p, struct entry *e)
     e->extra = e->name + e->name_len;
 }
 
+static void change_dir(const struct options *opt)
+{
+    if (opt->dir[0] != L'\0' && !SetCurrentDirectoryW(opt->dir))
+        die(L"could not chdir to '%ls'", opt->dir);
+}
+
 static void extract_all(const struct archive *zip, const struct options *opt)
 {
+    if (zip->size == 0) {  /* bsdtar reads an empty file as an empty archive */
+        change_dir(opt);
+        return;
+    }
     const unsigned char *end = find_end(zip);
     if (end == NULL)
         die(L"Error opening archive: Unrecognized archive format (" STANDIN
@@ -564,8 +576,7 @@ static void extract_all(const struct archive *zip, const struct options *opt)
     if (cd_offset + cd_size > (ULONGLONG)(end - zip->data))
         die(L"Error reading archive: Damaged ZIP archive: central directory outside the file");
     const unsigned char *p = zip->data + cd_offset, *stop = p + cd_size;
-    if (opt->dir[0] != L'\0' && !SetCurrentDirectoryW(opt->dir))
-        die(L"could not chdir to '%ls'", opt->dir);
+    change_dir(opt);
     static wchar_t error[PATH_CHARS + 256];
     for (unsigned i = 0; i < total; i++) {
         if (stop - p < 46 || le32(p) != 0x02014b50)

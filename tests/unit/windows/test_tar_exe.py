@@ -70,6 +70,8 @@ def test_extracts_stored_and_deflated_entries_and_folders_with_each_syntax(
         assert wine.get(f"{HERE}\\{out}\\données\\é.txt") == "é".encode()
     assert wine.run(f"{HERE}\\out3\\app\\bin\\run.cmd").text.startswith("deflated")
     assert _tar(wine, "-xvf stored.zip -C out1")[1] == "x app/\r\nx app/stored.txt\r\n"
+    wine.put(b"", f"{HERE}\\empty.zip")
+    assert _tar(wine, "-xf empty.zip -C out1") == (0, "")  # bsdtar: an empty archive
     # the DOS time of the entry, read as local time like bsdtar does
     modified = wine.host_path(f"{HERE}\\out1\\app\\stored.txt").stat().st_mtime
     assert modified == time.mktime((*DATE, 0, 0, -1))
