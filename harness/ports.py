@@ -77,6 +77,10 @@ class GuestOS(Protocol):
 
     def install_agent(self, channel: Channel, source: bytes) -> None: ...
 
+    def install_digest(self) -> str:
+        """A digest of what ``install_agent`` puts beside the agent (config, programs): a warm
+        copy of a ready machine holds what was installed then, so it is part of its key."""
+
     def agent_command(self, args: str) -> str:
         """The command line that runs the agent with ``args`` in the foreground."""
 

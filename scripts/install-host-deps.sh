@@ -6,8 +6,8 @@ PKGS=(
   vagrant vagrant-libvirt debootstrap e2fsprogs openssh-client
   openssh-server  # only its sshd binary: tests start a private one on 127.0.0.1 (xdist over SSH)
   zip unzip dpkg-dev chromium python3-venv python3-dev gcc
-  # Windows parts built and run on the host: launcher, MSI, NSIS exe, the wine stand-in
-  gcc-mingw-w64-x86-64 wixl nsis wine wine64
+  # Windows parts built and run on the host: launcher, tar.exe (zlib), MSI, NSIS exe, wine stand-in
+  gcc-mingw-w64-x86-64 libz-mingw-w64-dev wixl nsis wine wine64
 )
 # Node may come from another source (nodesource ships npm inside nodejs): only ask apt when absent.
 command -v node >/dev/null || PKGS+=(nodejs)

@@ -78,9 +78,11 @@ class AgentClient:
         return self.guest.boot_id(self.channel)
 
     @staticmethod
-    def source_digest() -> str:
-        """Which agent the host would push (a warm machine must have this one)."""
-        return hashlib.sha256(AGENT_SOURCE.read_bytes()).hexdigest()[:16]
+    def source_digest(guest: GuestOS) -> str:
+        """What the host would install on ``guest``, the agent and what its guest OS puts
+        beside it (a warm machine must have this)."""
+        return hashlib.sha256(AGENT_SOURCE.read_bytes()
+                              + guest.install_digest().encode()).hexdigest()[:16]
 
     def install(self) -> None:
         self.guest.install_agent(self.channel, AGENT_SOURCE.read_bytes())

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import GuestUnreachable, InfrastructureError
-from harness.images.launcher import build_launcher
 from harness.images.recipe import find_recipe, unknown_image
 from harness.machines.linux import LinuxSystemd
 from harness.machines.record import MachineGone, read_record, write_record
@@ -271,7 +270,7 @@ class LocalProvider:
             raise InfrastructureError(stage="local machine", vm=name, detail=(
                 f"{image} is a user's Windows box: it runs as a Vagrant VM only"))
         standin = guest_kind == "wine-standin"
-        guest = LocalWineStandin(build_launcher()) if standin else LocalGuest()
+        guest = LocalWineStandin.built() if standin else LocalGuest()
         machine = LocalMachine(name=name, folder=folder, guest=guest,
                                ready_seconds=ready_seconds or 30)
         folder.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,6 @@ from harness.images.build import (
     find_build,
     read_manifest,
 )
-from harness.images.launcher import build_launcher
 from harness.images.recipe import AnyRecipe, find_recipe
 from harness.images.userbox import BoxRecipe, Login
 from harness.machines import libvirtd, warm, windowsbox
@@ -264,4 +263,4 @@ def _guest(recipe: AnyRecipe) -> GuestOS:
     """The guest OS side an image recipe names (``guest:``)."""
     if isinstance(recipe, BoxRecipe):
         return windowsbox.windows_guest(recipe)
-    return WineStandin(build_launcher()) if recipe.guest == "wine-standin" else LinuxSystemd()
+    return WineStandin.built() if recipe.guest == "wine-standin" else LinuxSystemd()

@@ -99,6 +99,9 @@ class WindowsGuest:
                 f"{self.python} does not run on the box (exit {done.exit_code}): "
                 f"{(done.error_text or done.text).strip()[:300]}"))
 
+    def install_digest(self) -> str:
+        return self.python  # the agent and the Python it runs with (the box is the image's)
+
     def agent_command(self, args: str) -> str:
         return f'"{self.python}" {AGENT} --os windows {args}'
 

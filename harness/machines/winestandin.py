@@ -7,18 +7,24 @@ VM, a detached process on a local machine: :class:`WineStandin` is a mixin over 
 OSes) with ``--os windows --wine-standin CONFIG``: its Windows layout (the seeds' download
 folder under ``C:\\Packages\\Plugins\\...``) lies in the prefix's ``drive_c``, and every command
 runs through the launcher under wine, the stand-in's refusal rules applied first.  Checks run
-cmd.exe and reg.exe through the same launcher (:class:`LaunchedChannel`).
+cmd.exe and reg.exe through the same launcher (:class:`LaunchedChannel`).  Wine has no
+``tar.exe``; the stand-in puts its zip-only one where Windows has bsdtar.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import shlex
 import uuid
 from pathlib import Path, PureWindowsPath
+from typing import Self
 
 from harness.errors import InfrastructureError
+from harness.images.mingw import LAUNCHER as LAUNCHER_PROGRAM
+from harness.images.mingw import TAR as TAR_PROGRAM
+from harness.images.mingw import build_program
 from harness.machines.linux import LinuxSystemd
 from harness.machines.standin import refusal_rules
 from harness.machines.wine import BOOT_SECONDS, LAUNCHER_DIR, RUNS_DIR, WINE_ENV
@@ -27,7 +33,9 @@ from harness.ports import Channel, Exec
 PREFIX = "/var/lib/vmapp/wine"  # the prefix, made when the image is built (or at first boot)
 CONFIG = "/usr/local/lib/vmapp/wine-standin.json"
 WINDOWS_EXTENSION = "Microsoft.CPlat.Core.VMApplicationManagerWindows"
-LAUNCHER = LAUNCHER_DIR / "vmapp-launch.exe"
+LAUNCHER = LAUNCHER_DIR / LAUNCHER_PROGRAM.name
+# where Windows has its bsdtar, with the case of wine's folders
+TAR = PureWindowsPath("C:/windows/system32/tar.exe")
 
 
 def prefix_path(path: str | PureWindowsPath) -> str:
@@ -60,9 +68,15 @@ class WineStandin(LinuxSystemd):
     agent_log = prefix_path(f"C:\\WindowsAzure\\Logs\\Plugins\\{WINDOWS_EXTENSION}"
                             "\\vmapp-agent.log")
 
-    def __init__(self, launcher: Path, **linux: str) -> None:
+    def __init__(self, launcher: Path, tar: Path, **linux: str) -> None:
         super().__init__(**linux)
         self.launcher = launcher
+        self.tar = tar
+
+    @classmethod
+    def built(cls) -> Self:
+        """This guest with its Windows programs built on the host (or taken from the cache)."""
+        return cls(build_program(LAUNCHER_PROGRAM), build_program(TAR_PROGRAM))
 
     def config(self) -> dict[str, object]:
         """What the agent reads with ``--wine-standin``."""
@@ -73,6 +87,13 @@ class WineStandin(LinuxSystemd):
         super().install_agent(channel, source)
         channel.put(json.dumps(self.config(), indent=2).encode(), CONFIG)
         channel.put(self.launcher.read_bytes(), prefix_path(LAUNCHER), mode=0o755)
+        channel.put(self.tar.read_bytes(), prefix_path(TAR), mode=0o755)
+
+    def install_digest(self) -> str:
+        digest = hashlib.sha256(json.dumps(self.config(), sort_keys=True).encode())
+        for program in (self.launcher, self.tar):
+            digest.update(program.read_bytes())
+        return digest.hexdigest()
 
     def agent_command(self, args: str) -> str:
         return super().agent_command(f"--os windows --wine-standin {CONFIG} {args}")

@@ -118,6 +118,8 @@ def _zip(tree: Path) -> bytes:
             info = zipfile.ZipInfo(str(path.relative_to(tree)) + ("/" if path.is_dir() else ""),
                                    date_time=(2023, 11, 14, 0, 0, 0))
             info.external_attr = (path.stat().st_mode & 0xFFFF) << 16
+            if not path.is_dir():  # a ZipInfo is stored, whatever the ZipFile says, unless told
+                info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, b"" if path.is_dir() else path.read_bytes())
     return buffer.getvalue()
 

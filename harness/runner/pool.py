@@ -109,7 +109,7 @@ class MachinePool:
             machine = self.provider.create(image, name=name, folder=self.folder / name,
                                            ready_seconds=ready_seconds, build=build)
         try:
-            agent_digest = AgentClient.source_digest()
+            agent_digest = AgentClient.source_digest(machine.guest)
             with timer("boot"):
                 warm = pooled and machine.resume_warm(SNAPSHOT, agent_digest)
                 if not warm:

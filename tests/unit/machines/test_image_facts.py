@@ -64,9 +64,10 @@ def test_a_fact_the_guest_cannot_give_is_left_out(tmp_path: Path) -> None:
 
 
 def test_the_wine_stand_in_also_reports_its_wine(tmp_path: Path) -> None:
-    # the launcher is only read when the agent is installed, which facts do not need
+    # the launcher and tar.exe are only read when the agent is installed, which facts do not need
     machine = LocalMachine(name="vmapp-t-facts", folder=tmp_path / "m",
-                           guest=LocalWineStandin(tmp_path / "no-launcher.exe"))
+                           guest=LocalWineStandin(tmp_path / "no-launcher.exe",
+                                                  tmp_path / "no-tar.exe"))
     machine.boot()
     try:
         facts = machine.guest.facts(machine.connect())

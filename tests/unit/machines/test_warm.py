@@ -3,10 +3,14 @@ only ever used by a machine of the same image build, agent and shape."""
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from harness.agent.client import AGENT_SOURCE, AgentClient
+from harness.machines.linux import LinuxSystemd
 from harness.machines.warm import Shape, _renamed
+from harness.machines.winestandin import WineStandin
 
 SAVED = """<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>vmapp-r1-w1-1-debian-12</name>
@@ -83,3 +87,19 @@ def test_the_snapshot_redefined_for_the_copy_holds_only_the_copys_definition(
     tree = ET.fromstring(text)
     assert "saved" not in text and tree.findtext("creationTime") == "1"
     assert tree.findtext("domain/name") == tree.findtext("inactiveDomain/name") == "copy"
+
+
+def test_what_the_guest_installs_beside_the_agent_is_part_of_the_agent_key(
+        tmp_path: Path) -> None:
+    """A warm stand-in holds the launcher, tar.exe and config of its day: a new one of any of
+    them must not come up from it.  Linux guests install the agent alone: their key is the
+    agent's digest, as it was before the stand-in's programs were counted."""
+    linux = AgentClient.source_digest(LinuxSystemd())
+    assert linux == hashlib.sha256(AGENT_SOURCE.read_bytes()).hexdigest()[:16]
+    programs = {name: tmp_path / name for name in ("launch", "tar", "tar2")}
+    for name, path in programs.items():
+        path.write_bytes(name.encode())
+    standin = AgentClient.source_digest(WineStandin(programs["launch"], programs["tar"]))
+    assert standin != linux
+    assert standin == AgentClient.source_digest(WineStandin(programs["launch"], programs["tar"]))
+    assert standin != AgentClient.source_digest(WineStandin(programs["launch"], programs["tar2"]))

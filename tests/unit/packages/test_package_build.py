@@ -115,6 +115,8 @@ def test_zip_keeps_modes_and_fixed_dates(sources: Path) -> None:
         assert stat.S_IMODE(infos["app/data.bin"].external_attr >> 16) == 0o600
         assert stat.S_ISDIR(infos["app/private/"].external_attr >> 16)
         assert {i.date_time for i in infos.values()} == {(2023, 11, 14, 0, 0, 0)}
+        assert {i.compress_type for i in infos.values() if not i.is_dir()} == {
+            zipfile.ZIP_DEFLATED}
         assert archive.read("app/bin/run") == b"#!/bin/sh\necho app 1.2.3 plain\n"
         assert archive.read("app/data.bin") == BINARY
 

@@ -3,8 +3,9 @@
 A local machine is the host's own system as an overlay in private namespaces (real agent, real
 dpkg/tar/unzip, real Azurite, real testinfra checks); it reverts to a snapshot per cell as a
 pooled VM does.  The scenarios it cannot stand in for are listed with the reason.  The Windows
-scenarios run on ``windows-wine``: the wine stand-in, with the host's wine and the launcher built
-with mingw (agent -> launcher -> cmd.exe/msiexec under wine -> cmd/reg checks).
+scenarios run on ``windows-wine``: the wine stand-in, with the host's wine and the launcher and
+tar.exe built with mingw (agent -> launcher -> cmd.exe/msiexec/tar.exe under wine -> cmd/reg
+checks).
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ LOCAL = sorted(p.stem for p in LIBRARY.glob("*.yaml")
                if p.stem not in NEEDS_A_VM and p.stem not in WINDOWS
                and p.stem not in IMAGE_VERSIONS)
 # What the stand-in refuses to run (never a pass), by scenario: the reason the cell gives.
-UNSUPPORTED = {"win-zip": "unsupported on stand-in: PowerShell (wine's powershell.exe is a stub "
-                          "that exits 0 and does nothing)",
+UNSUPPORTED = {"win-zip-powershell": "unsupported on stand-in: PowerShell (wine's powershell.exe "
+                                     "is a stub that exits 0 and does nothing)",
                "win-installer-32bit": "unsupported on stand-in: 32-bit x86 installer (the "
                                       "stand-in runs 64-bit programs only; wine64 without wine32 "
                                       "exits 0 from a 32-bit installer and installs nothing)",

@@ -23,7 +23,7 @@ def test_a_refused_cell_is_a_skip_with_its_reason(tmp_path: Path) -> None:
                VMAPP_STATE_DIR=str(tmp_path / "state"))
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs",
                            "--vmapp-machines", "local", "--vmapp-retries", "0",
-                           "scenarios/win-zip.yaml"], cwd=tmp_path, env=env,
+                           "scenarios/win-zip-powershell.yaml"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 skipped" in done.stdout and "passed" not in done.stdout.splitlines()[-1]
@@ -31,6 +31,6 @@ def test_a_refused_cell_is_a_skip_with_its_reason(tmp_path: Path) -> None:
     assert line.endswith(f": {REASON}")
     junit = tmp_path / "reports" / "latest" / "junit.xml"
     [case] = ET.parse(junit).getroot().iter("testcase")
-    assert case.get("name") == "win-zip[windows-wine (wine stand-in)]"
+    assert case.get("name") == "win-zip-powershell[windows-wine (wine stand-in)]"
     [skipped] = case.iter("skipped")
     assert skipped.get("message") == REASON

@@ -3,12 +3,13 @@ arrives whole, and output goes to files."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from harness.errors import InfrastructureError
-from harness.images.launcher import NAME, SOURCE, build_launcher
+from harness.images.mingw import LAUNCHER, build_program
 from harness.machines.wine import WineChannel
 
 
@@ -52,24 +53,27 @@ def test_utf8_command_arrives_as_utf16(wine: WineChannel) -> None:
 
 
 def test_build_is_cached_by_source(tmp_path: Path) -> None:
-    first = build_launcher(cache=tmp_path)
-    assert first.name == NAME and first.read_bytes()[:2] == b"MZ"
+    first = build_program(LAUNCHER, cache=tmp_path)
+    assert first.name == LAUNCHER.name and first.read_bytes()[:2] == b"MZ"
     stamp = first.stat().st_mtime_ns
-    assert build_launcher(cache=tmp_path) == first and first.stat().st_mtime_ns == stamp
+    assert build_program(LAUNCHER, cache=tmp_path) == first
+    assert first.stat().st_mtime_ns == stamp
     changed = tmp_path / "changed.c"
-    changed.write_text(SOURCE.read_text() + "\n/* changed */\n")
-    assert build_launcher(cache=tmp_path, source=changed).parent != first.parent
+    changed.write_text(LAUNCHER.source.read_text() + "\n/* changed */\n")
+    rebuilt = build_program(dataclasses.replace(LAUNCHER, source=changed), cache=tmp_path)
+    assert rebuilt.parent != first.parent
 
 
 def test_launcher_failures_write_no_exit_code_and_say_why(wine: WineChannel) -> None:
     wine.put(b"echo \xff\xfe not UTF-8", "C:\\launch-test\\bad.txt")
+    exe = f"C:\\vmapp\\{LAUNCHER.name}"
     for command_file in ("C:\\launch-test\\none.txt", "C:\\launch-test\\bad.txt"):
-        done = wine.run(f"C:\\vmapp\\{NAME} {command_file} C:\\launch-test\\o C:\\launch-test\\e "
+        done = wine.run(f"{exe} {command_file} C:\\launch-test\\o C:\\launch-test\\e "
                         "C:\\launch-test\\code")
         assert done.exit_code == 255
         assert f"cannot read UTF-8 command from {command_file}" in done.error_text
         assert not wine.host_path("C:\\launch-test\\code").exists()
-    usage = wine.run(f"C:\\vmapp\\{NAME} only-one-argument")
+    usage = wine.run(f"{exe} only-one-argument")
     assert (usage.exit_code, usage.error_text.split(" COMMAND_FILE")[0]) == (
         255, "usage: vmapp-launch")
 
