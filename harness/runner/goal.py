@@ -30,13 +30,19 @@ class Faults:
     mid_command: dict[str, str] = field(default_factory=dict)  # app -> fault kind, armed
     storage_back_after: float | None = None  # storage stopped: seconds into the next goal state
 
-    def command(self, key: str, operation: str, command: str | None) -> str | None:
+    def command(self, key: str, operation: str, command: str | None, *, windows: bool = False
+                ) -> str | None:
+        """The command the goal state carries: the app's own, or one that says on stderr that
+        it was replaced and exits the fault's code, in the guest's interpreter (cmd.exe on
+        Windows: a POSIX `exit 3` there would print and exit 0, a false success)."""
         code = self.failing.get((key, operation))
         if code is None or command is None:
             return command
-        note = (f"vmapp-harness: injected fault: this {operation} command exits {code} instead "
-                f"of running: {command}")
-        return f"echo {shlex.quote(note)} >&2; exit {code}"
+        note = f"vmapp-harness: injected fault: this {operation} command exits {code} instead of"
+        if windows:
+            # cmd.exe's echo cannot print any text as written (quotes, ^, %var%): no original
+            return f"echo {note} running 1>&2& exit /b {code}"
+        return f"echo {shlex.quote(f'{note} running: {command}')} >&2; exit {code}"
 
 
 def _version_body(scenario: Scenario, version: VersionDef, media_link: str,
@@ -103,6 +109,7 @@ class CellGallery:
 def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication],
                published: Published, store: BlobStore, faults: Faults, *, os_name: str = "linux"
                ) -> dict[str, Any]:
+    windows = os_name == "windows"
     apps = []
     for item in resolved:
         package, entry = item.package, item.entry
@@ -113,9 +120,9 @@ def goal_state(seq: int, scenario: Scenario, resolved: list[ResolvedApplication]
             "name": item.application, "version": item.version,
             "packageReferenceId": item.version_id, "order": entry.order,
             "packageUrl": url, "configUrl": item.configuration_link,
-            "install": faults.command(key, "install", package.install),
-            "remove": faults.command(key, "remove", package.remove),
-            "update": faults.command(key, "update", package.update),
+            "install": faults.command(key, "install", package.install, windows=windows),
+            "remove": faults.command(key, "remove", package.remove, windows=windows),
+            "update": faults.command(key, "update", package.update, windows=windows),
             "packageFileName": package.package_file_name,
             "configFileName": package.config_file_name,
             "treatFailureAsDeploymentFailure": entry.treat_failure_as_deployment_failure,

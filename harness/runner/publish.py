@@ -43,7 +43,8 @@ def container_name(cell: str, run_id: str) -> str:
     image) and run: two workers run one scenario on two images at once, and a fault that
     deletes a blob in one cell must not take it from the other."""
     digest = hashlib.sha256(f"{run_id}/{cell}".encode()).hexdigest()[:10]
-    stem = re.sub(r"[^a-z0-9]+", "-", cell.lower()).strip("-")[:40] or "s"
+    # cut before stripping: a cut that ends in "-" would make "--", which Azure refuses
+    stem = re.sub(r"[^a-z0-9]+", "-", cell.lower())[:40].strip("-") or "s"
     return f"{stem}-{digest}"
 
 
