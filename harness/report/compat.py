@@ -151,7 +151,7 @@ def _link(source: Source, cell: CellResult, out: Path | None) -> str:
 
 def _version(cell: CellResult) -> str:
     """The cell's image version (results written before versions have none)."""
-    return str(getattr(cell, "image_version", ""))
+    return cell.image_version
 
 
 def build_compat(sources: Sequence[Source], out: Path | None = None) -> CompatReport:

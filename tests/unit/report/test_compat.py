@@ -42,9 +42,8 @@ def cell(scenario: str, outcome: str, key: str, *, image: str = "debian-12", mes
     made = dataclasses.replace(make_run().cells[0], scenario=scenario, image=image,
                                outcome=outcome, message=message, image_key=key,
                                image_facts=dict(FACTS if facts is None else facts),
-                               machine=machine, artifacts=f"cells/{scenario}-{image}")
-    if version:  # the image version the image-refs work records per cell (absent before it)
-        made.image_version = version  # type: ignore[attr-defined]
+                               machine=machine, artifacts=f"cells/{scenario}-{image}",
+                               image_version=version)
     return made
 
 
