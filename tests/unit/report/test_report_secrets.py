@@ -45,12 +45,15 @@ def guest_tarball() -> bytes:
 
 
 class GuestWithSecrets:
-    """A channel whose guest answers `tar` with the agent's files and `cat` with its log."""
+    """A channel whose guest answers `tar` with the agent's files and gives its log."""
 
     def run(self, command: str, *, sudo: bool = True, timeout: float = 600) -> Exec:
         out = guest_tarball() if command.startswith("tar ") else \
             f"GET {SAS} -> 200\nsettings: {CONNECTION}\n".encode()
         return Exec(command=command, exit_code=0, stdout=out, stderr=b"")
+
+    def get(self, path: str) -> bytes:
+        return f"GET {SAS} -> 200\nsettings: {CONNECTION}\n".encode()
 
     def close(self) -> None:
         return None
