@@ -58,10 +58,10 @@ def handle_list(args: argparse.Namespace) -> int:
         built = str(image.manifest.get("built_at", "-")) if image else "-"
         state = "yes" if image else "corrupt" if f"{name}-{recipe.key}" in broken else "no"
         print(f"{name:14} {recipe.key:14} {state:8} {built:21} {image.version if image else '-'}")
-        for older in builds(name):  # an earlier recipe's: an older image version (prune: gone)
-            if older.key != recipe.key:
-                print(f"{'':14} {older.key:14} {'older':8} "
-                      f"{older.manifest.get('built_at')!s:21} {older.version}")
+        for other in builds(name):  # another recipe's build: another image version (prune: gone)
+            if other.key != recipe.key:
+                print(f"{'':14} {other.key:14} {'other':8} "
+                      f"{other.manifest.get('built_at')!s:21} {other.version}")
     for image in corrupt:
         print(f"corrupt cache entry {image.folder}: unreadable image.json "
               "(`vmapp images prune` removes it, a run builds it again)")

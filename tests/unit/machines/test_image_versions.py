@@ -101,7 +101,7 @@ def test_images_list_shows_each_builds_version(cache: Path,
     assert main(["images", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert f"debian-12      {current:14} yes      2026-12-03T06:43:47Z  2026.1203.64347" in lines
-    assert (f"{'':14} aaaaaaaaaaaa   older    2026-12-03T05:26:47Z  2026.1203.52647" in lines)
+    assert (f"{'':14} aaaaaaaaaaaa   other    2026-12-03T05:26:47Z  2026.1203.52647" in lines)
 
 
 def test_image_at_version_names_a_cached_build(cache: Path,
