@@ -19,8 +19,7 @@ from harness.runner.pool import MachinePool
 from harness.runner.selection import images_of
 from harness.scenario.load import load_scenario
 from harness.settings import REPO_ROOT
-from harness.storage.azurite import Azurite
-from tests.unit.runner.local_run import local_context
+from tests.unit.runner.local_run import local_pool
 
 LIBRARY = REPO_ROOT / "scenarios"
 GALLERY = ("/subscriptions/00000000-0000-0000-0000-00000000cafe/resourceGroups/vmapp-harness"
@@ -34,12 +33,8 @@ NOT_IN_WESTUS = ("The gallery image {} is not available in westus region. Please
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunContext,
                                                                           MachinePool]]:
-    root = tmp_path_factory.mktemp("local")
-    with Azurite(root / "azurite") as azurite:
-        ctx = local_context(root, azurite, "images")
-        pool = MachinePool(ctx.provider, root / "machines", "vmapp-images-w1")
-        yield ctx, pool
-        pool.close()
+    with local_pool(tmp_path_factory.mktemp("local"), "images") as run:
+        yield run
 
 
 def _build(name: str, key: str, built_at: str) -> None:

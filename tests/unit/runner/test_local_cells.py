@@ -22,8 +22,7 @@ from harness.runner.context import RunContext, RunOptions, cell_storage
 from harness.runner.pool import MachinePool
 from harness.scenario.load import load_scenario
 from harness.settings import REPO_ROOT
-from harness.storage.azurite import Azurite
-from tests.unit.runner.local_run import local_context
+from tests.unit.runner.local_run import local_pool
 
 LIBRARY = REPO_ROOT / "scenarios"
 NEEDS_A_VM = {
@@ -56,12 +55,8 @@ UNSUPPORTED = {"win-zip-powershell": "unsupported on stand-in: PowerShell (wine'
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunContext,
                                                                           MachinePool]]:
-    root = tmp_path_factory.mktemp("local")
-    with Azurite(root / "azurite") as azurite:
-        ctx = local_context(root, azurite, "local")
-        pool = MachinePool(ctx.provider, root / "machines", "vmapp-local-w1")
-        yield ctx, pool
-        pool.close()
+    with local_pool(tmp_path_factory.mktemp("local"), "local") as run:
+        yield run
 
 
 @pytest.mark.parametrize("name", LOCAL)
