@@ -164,23 +164,27 @@ def build_compat(sources: Sequence[Source], out: Path | None = None) -> CompatRe
         run = source.run
         builds: dict[str, set[str]] = {}
         for cell in run.cells:
+            image = cell.image.partition("@")[0]  # NAME@VERSION: a version of NAME's
             vid = _version(cell) or cell.image_key
             if not vid:
                 continue
-            builds.setdefault(cell.image, set()).add(vid)
-            versions.setdefault((cell.image, vid), ImageVersion(
+            builds.setdefault(image, set()).add(vid)
+            versions.setdefault((image, vid), ImageVersion(
                 id=vid, version=_version(cell), key=cell.image_key, first_seen=run.started))
             if cell.image_facts:  # a kept VM's facts are the engineer's machine: last choice
-                facts.setdefault((cell.image, vid), []).append(
+                facts.setdefault((image, vid), []).append(
                     (cell.machine == "kept", -index, cell.image_facts))
         for cell in run.cells:
-            # A cell that needed no machine ran beside this run's build of its image.
-            vid = _version(cell) or cell.image_key or _only(builds.get(cell.image, set()))
-            version = versions.setdefault((cell.image, vid), ImageVersion(
+            # A cell that needed no machine ran beside this run's build of its image (or the
+            # version its image column names).
+            image, _, asked = cell.image.partition("@")
+            vid = (_version(cell) or cell.image_key or asked
+                   or _only(builds.get(image, set())))
+            version = versions.setdefault((image, vid), ImageVersion(
                 id=vid, version="", key="", first_seen=run.started))
             if run.run_id not in version.runs:
                 version.runs.append(run.run_id)
-            cells.setdefault((cell.image, vid), {})[cell.scenario] = CompatCell(
+            cells.setdefault((image, vid), {})[cell.scenario] = CompatCell(
                 state=state_of(cell), outcome=cell.outcome,
                 message=(cell.message.splitlines() or [""])[0][:300], run_id=run.run_id,
                 cell=cell.cell_id, link=_link(source, cell, out))

@@ -278,3 +278,17 @@ def test_cli_defaults_to_the_latest_run(tmp_path: Path, monkeypatch: pytest.Monk
     (tmp_path / "broken.json").write_text('{"schemaVersion": 99}')
     assert main(["compat", "--results", str(tmp_path / "broken.json")]) == 2
     assert "cannot read results" in capsys.readouterr().err
+
+
+def test_two_versions_run_side_by_side_are_one_image() -> None:
+    """`vmapp run --image debian-12@A --image debian-12@B`: columns of one definition, compared."""
+    old, new = "2026.1203.64347", "2026.1203.122452"
+    both = run("20261203-125854-cee8", "2026-12-03T12:58:54Z", [
+        cell("deb-offline-dependency", "passed", "k1", image=f"debian-12@{old}", version=old),
+        cell("deb-offline-dependency", "failed", "k2", image=f"debian-12@{new}", version=new),
+        cell("image-not-replicated", "passed", "", image=f"debian-12@{new}", machine="")])
+    (image,) = report(both).images
+    assert image.image == "debian-12" and [v.id for v in image.versions] == [old, new]
+    assert [(c.scenario, c.kind) for c in image.changes] == [
+        ("deb-offline-dependency", "regression")]
+    assert image.cells["image-not-replicated"] == {new: image.cells["image-not-replicated"][new]}
