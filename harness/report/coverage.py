@@ -91,12 +91,14 @@ def coverage_table(scenarios: Sequence[Scenario], runs: Sequence[RunResult] = ()
         cells = [_cell_text(scenario.rule) or "*(no rule given)*", _scenario_link(scenario, base)]
         for image in images:
             found = latest.get((scenario.name, image))
-            if found is not None:
+            if image not in scenario.images:  # a run may have put it there (--image): not its
+                cells.append(NOT_PLANNED)
+            elif found is not None:
                 cell, run = found
                 shown[run.run_id] = run
                 cells.append(SHORT.get(cell.outcome, cell.outcome))
             else:
-                cells.append(NOT_RUN if image in scenario.images else NOT_PLANNED)
+                cells.append(NOT_RUN)
         lines.append("| " + " | ".join(cells) + " |")
     ordered = sorted(shown.values(), key=lambda r: (r.started, r.run_id))
     return "\n".join([*lines, "", _source_line(ordered)]) + "\n"
