@@ -28,6 +28,10 @@ RULES: tuple[tuple[str, str], ...] = (  # (pattern, matched ignoring case; reaso
      "services (sc.exe: the stand-in has no service control manager worth the name)"),
     (_WORD_START + r"net1?(?:\.exe)?\s+(?:start|stop|pause|continue)\b",
      "services (net start/stop: the stand-in has no service control manager worth the name)"),
+    (r"%errorlevel%",
+     "%errorlevel% in a one-line command (Windows' cmd.exe expands it when it reads the line, "
+     "before any of its commands run; wine's expands it later, so the outcomes differ: use "
+     "`if errorlevel N`)"),
 )
 MACHINES = {0x14C: "32-bit x86", 0x8664: "64-bit x64", 0xAA64: "ARM64", 0x1C4: "ARM"}
 SUPPORTED_MACHINE = 0x8664

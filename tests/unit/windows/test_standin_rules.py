@@ -46,6 +46,7 @@ def test_faithful_commands_are_not_refused(command: str) -> None:
     ("sc.exe \\\\host query vmapp", "services (sc.exe"),
     ("net start vmapp", "services (net start/stop"),
     ("NET.EXE stop vmapp", "services (net start/stop"),
+    ("start /wait msiexec /i app /quiet & exit /b %ERRORLEVEL%", "%errorlevel% in a one-line"),
 ])
 def test_unfaithful_commands_are_refused_with_the_reason(command: str, reason: str) -> None:
     found = refusal(command)

@@ -43,6 +43,8 @@ def test_redirection_and_environment(wine: WineChannel) -> None:
 
 
 def test_start_wait_passes_the_exit_code_back(wine: WineChannel) -> None:
+    """Under wine only: Windows expands %errorlevel% when it reads the line (0 here), which is
+    why the stand-in refuses commands that use it (harness.machines.standin)."""
     done = wine.run('start /wait cmd.exe /c "exit /b 3010" & exit /b %errorlevel%')
     assert done.exit_code == 3010
 
