@@ -47,7 +47,7 @@ INCLUDED = ("gallery:\n  applications:\n    tool:\n      versions:\n"
             "        1.0.0: {package: {content: t}, install: i, remove: r}\n")
 RESULTS_SEED = {
     "schemaVersion": 1, "run_id": "20261122-000000-abcd", "started": "2026-11-22T00:00:00Z",
-    "seconds": 12.5, "accel": "tcg", "accel_reason": "", "host": {"cpus": 2},
+    "seconds": 12.5, "accel": "tcg", "accel_reason": "", "host": {"cpus": "2"},
     "cells": [{"scenario": "tar-golang", "image": "debian-12", "outcome": "failed",
                "message": "expected x; got y", "seconds": 3.0, "description": "d",
                "file": "scenarios/tar-golang.yaml", "markers": ["demo"], "artifacts": "a",
