@@ -141,9 +141,9 @@ def image_title(name: str) -> str:
     has one ("windows-wine (wine stand-in)"), so that no result of a stand-in passes for one
     of the real thing; ``NAME@VERSION`` (one image version) is labelled as NAME.  An image
     without a recipe here (a merged report from elsewhere) is shown by name."""
-    path = RECIPES_DIR / f"{name.partition('@')[0]}.yaml"
+    base = name.partition("@")[0]  # any text (a results file's): never a path to look at
     try:
-        label = load_recipe(path).label if path.is_file() else ""
+        label = load_recipe(RECIPES_DIR / f"{base}.yaml").label if base in recipe_names() else ""
     except (ConfigError, ConfigErrors):  # a broken recipe is reported where it is used
         label = ""
     return f"{name} ({label})" if label else name

@@ -25,6 +25,10 @@ def test_reports_title_a_labelled_image_with_its_label() -> None:
     assert image_title("windows-wine") == "windows-wine (wine stand-in)"
     assert image_title("debian-12") == "debian-12"
     assert image_title("gone-image") == "gone-image"  # a merged report from elsewhere
+    assert image_title("windows-wine@2026.1203.92800") == (
+        "windows-wine@2026.1203.92800 (wine stand-in)")
+    long = "\u00e9" * 300  # a results file's image name: a path this long raised OSError
+    assert image_title(long) == long and image_title("../../etc/x") == "../../etc/x"
 
 
 def recipe_copy(tmp_path: Path) -> Path:
