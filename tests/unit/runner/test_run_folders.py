@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.runner.context import OWNER_FILE, RunOptions, claim_run_folder, run_is_active
+from harness.runner.pool import remove
 from harness.runner.run import new_run, open_run
 
 
@@ -92,3 +95,38 @@ def test_a_run_interrupted_before_its_machines_are_ready_leaves_no_folder(
         pass
     assert not (tmp_path / "state" / "runs" / run.run_id).exists()
     assert (tmp_path / "state" / "runs").is_dir()
+
+
+class _HalfwayInterrupted:
+    """A machine whose destroy is interrupted between its two halves, as a SIGINT can be."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir()
+        self.folder, self.started, self.done = folder, True, list[str]()
+
+    def destroy(self) -> None:
+        self.done.append("powered off")
+        os.kill(os.getpid(), signal.SIGINT)
+        self.done.append("undefined, disk deleted")
+
+
+def test_an_interrupt_waits_until_a_machine_is_destroyed(tmp_path: Path) -> None:
+    """Seen in `make soak`: a SIGINT while a machine was being destroyed left its domain shut
+    off but defined, and its disk; the interrupt now comes once both are gone."""
+    machine = _HalfwayInterrupted(tmp_path / "machine")
+    with pytest.raises(KeyboardInterrupt):
+        remove(machine)  # type: ignore[arg-type]
+    assert machine.done == ["powered off", "undefined, disk deleted"]
+    assert not machine.folder.exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_interrupt_stays_ignored(tmp_path: Path) -> None:
+    machine = _HalfwayInterrupted(tmp_path / "machine")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        remove(machine)  # type: ignore[arg-type]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert machine.done == ["powered off", "undefined, disk deleted"]
