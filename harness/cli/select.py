@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.cli.where import run_folder
 from harness.errors import ConfigError, ConfigErrors
 from harness.images.build import builds
-from harness.images.recipe import unknown_image
+from harness.images.recipe import split_image, unknown_image
 from harness.report.results import RunResult, read_results
 from harness.runner.selection import (
     Cell,
@@ -49,9 +49,9 @@ def add_selection(p: argparse.ArgumentParser) -> None:
 def _image_problem(image: str) -> str | None:
     """Why ``NAME`` or ``NAME@VERSION`` is no image to run on: no recipe, or no cached build
     with that image version."""
-    name, at, version = image.partition("@")
+    name, version = split_image(image)
     problem = unknown_image(name)
-    if problem is None and at:
+    if problem is None and image != name:
         known = [build.version for build in builds(name)]
         if version not in known:
             problem = (f"no build of {name} has the image version {version!r} (its builds "

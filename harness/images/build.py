@@ -19,7 +19,7 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import InfrastructureError
-from harness.images.recipe import AnyRecipe, Recipe, find_recipe, recipe_names
+from harness.images.recipe import AnyRecipe, Recipe, find_recipe, recipe_names, split_image
 from harness.images.userbox import BoxRecipe, register_box
 from harness.settings import cache_dir
 
@@ -137,7 +137,7 @@ def find_build(name: str, *, version: str | None = None, key: str | None = None
 def version_of(image: str, key: str) -> str:
     """The image version of the build ``key`` of ``image`` (a recipe, or ``NAME@VERSION``); ""
     when it is no cached build (a local machine's "host")."""
-    found = find_build(image.partition("@")[0], key=key)
+    found = find_build(split_image(image)[0], key=key)
     return found.version if found else ""
 
 

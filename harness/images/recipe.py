@@ -135,13 +135,20 @@ def unknown_image(name: str, directory: Path = RECIPES_DIR) -> str | None:
             f"(known: {', '.join(known) or 'none'})")
 
 
+def split_image(image: str) -> tuple[str, str]:
+    """A cell's image, ``NAME`` or ``NAME@VERSION`` (one image version of recipe NAME's):
+    ``(NAME, VERSION)``, the version "" when none is named."""
+    name, _, version = image.partition("@")
+    return name, version
+
+
 @functools.cache
 def image_title(name: str) -> str:
     """How reports, logs and JUnit names show an image: its name, and its recipe's label if it
     has one ("windows-wine (wine stand-in)"), so that no result of a stand-in passes for one
     of the real thing; ``NAME@VERSION`` (one image version) is labelled as NAME.  An image
     without a recipe here (a merged report from elsewhere) is shown by name."""
-    base = name.partition("@")[0]  # any text (a results file's): never a path to look at
+    base = split_image(name)[0]  # any text (a results file's): never a path to look at
     try:
         label = load_recipe(RECIPES_DIR / f"{base}.yaml").label if base in recipe_names() else ""
     except (ConfigError, ConfigErrors):  # a broken recipe is reported where it is used

@@ -19,7 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from harness.images.recipe import image_title
+from harness.images.recipe import image_title, split_image
 from harness.machines.standin import PREFIX as UNSUPPORTED_PREFIX
 from harness.redact import write_redacted
 from harness.report.coverage import SHORT
@@ -164,7 +164,7 @@ def build_compat(sources: Sequence[Source], out: Path | None = None) -> CompatRe
         run = source.run
         builds: dict[str, set[str]] = {}
         for cell in run.cells:
-            image = cell.image.partition("@")[0]  # NAME@VERSION: a version of NAME's
+            image = split_image(cell.image)[0]  # NAME@VERSION: a version of NAME's
             vid = _version(cell) or cell.image_key
             if not vid:
                 continue
@@ -177,7 +177,7 @@ def build_compat(sources: Sequence[Source], out: Path | None = None) -> CompatRe
         for cell in run.cells:
             # A cell that needed no machine ran beside this run's build of its image (or the
             # version its image column names).
-            image, _, asked = cell.image.partition("@")
+            image, asked = split_image(cell.image)
             vid = (_version(cell) or cell.image_key or asked
                    or _only(builds.get(image, set())))
             version = versions.setdefault((image, vid), ImageVersion(

@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.agent.client import AgentClient
 from harness.errors import HarnessError
 from harness.images.build import version_of
-from harness.images.recipe import find_recipe, image_title
+from harness.images.recipe import find_recipe, image_title, split_image
 from harness.ports import Channel, Machine
 from harness.report.results import CellResult
 from harness.runner.context import RunContext
@@ -60,7 +60,7 @@ class LiveCell:
     @property
     def recipe(self) -> str:
         """The cell's image without a ``@VERSION``: the recipe (the image definition)."""
-        return self.image.partition("@")[0]
+        return split_image(self.image)[0]
 
     def build(self) -> str | None:
         """The cache key of the build the gallery resolved the VM's image to; None for the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.errors import CleanupErrors, HarnessError
 from harness.images.build import ensure_image
-from harness.images.recipe import find_recipe
+from harness.images.recipe import find_recipe, split_image
 from harness.machines import libvirtd
 from harness.machines.kvm import kernel_for_probe, probe_kvm
 from harness.machines.local import LocalProvider
@@ -43,7 +43,7 @@ def choose_driver(requested: str, first_image: str, say: Progress) -> tuple[str,
     if requested == "tcg":
         return "qemu", "TCG requested"
     try:
-        image = ensure_image(find_recipe(first_image.partition("@")[0]))  # NAME@VERSION too
+        image = ensure_image(find_recipe(split_image(first_image)[0]))  # NAME@VERSION too
     except HarnessError as exc:
         return "qemu", f"no image to probe KVM with ({exc})"
     kernel = kernel_for_probe(image)

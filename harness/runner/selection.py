@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 
 from harness.errors import ConfigError
-from harness.images.recipe import find_recipe, unknown_image
+from harness.images.recipe import find_recipe, split_image, unknown_image
 from harness.report.results import RunResult
 from harness.scenario.model import Scenario
 
@@ -25,14 +25,14 @@ def images_of(scenario: Scenario, images: list[str] | None) -> list[str]:
     wanted = images or list(scenario.images)
     choice = scenario.vm_image
     if choice is not None:
-        wanted = [image.partition("@")[0] for image in wanted]
+        wanted = [split_image(image)[0] for image in wanted]
         if choice.definition:
             wanted = [image for image in wanted if image == choice.definition]
     return list(dict.fromkeys(wanted))
 
 
 def _os_type(image: str) -> str:
-    name = image.partition("@")[0]
+    name = split_image(image)[0]
     return find_recipe(name).gallery.os_type if unknown_image(name) is None else ""
 
 

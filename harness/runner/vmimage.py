@@ -22,7 +22,7 @@ from harness.gallery import ServiceError
 from harness.gallery.names import region_key
 from harness.gallery.publish import ImageFacts, publish_requests
 from harness.images.build import BuiltImage, builds, find_build
-from harness.images.recipe import find_recipe, recipe_names
+from harness.images.recipe import find_recipe, recipe_names, split_image
 from harness.runner.goal import RESOURCE_GROUP, SUBSCRIPTION, CellGallery
 from harness.scenario.images import NEWEST
 from harness.scenario.model import ImageChoice, Scenario
@@ -59,7 +59,7 @@ def asked(scenario: Scenario, image: str) -> ImageChoice | None:
     of a ``NAME@VERSION`` cell; None for neither (the recipe's current build, booted as is)."""
     if scenario.vm_image is not None:
         return scenario.vm_image
-    version = image.partition("@")[2]
+    version = split_image(image)[1]
     return ImageChoice(version=version) if version else None
 
 
@@ -143,7 +143,7 @@ def place_vm(gallery: CellGallery, scenario: Scenario, image: str,
     choice = asked(scenario, image)
     if choice is None:
         return None
-    name = image.partition("@")[0]
+    name = split_image(image)[0]
     prepare(name)
     _enough(scenario, name)
     publish_images(gallery, scenario, _definitions(name, choice))
