@@ -199,14 +199,13 @@ class VagrantProvider:
         if built is None:
             raise InfrastructureError(stage="image", detail=f"no cached build {image}-{build} "
                                       "(pruned since the run began?)")
-        box = isinstance(recipe, BoxRecipe)
         ensure_box(built)
         if isinstance(recipe, BoxRecipe):  # said now, not after a boot
             recipe.login.password()
             windowsbox.check_vagrant(recipe, built.box_name)
         folder.mkdir(parents=True, exist_ok=True)
         ready = ready_seconds or recipe.ssh_seconds
-        template = (windowsbox.TEMPLATE if box else TEMPLATE).read_text()
+        template = (windowsbox.TEMPLATE if isinstance(recipe, BoxRecipe) else TEMPLATE).read_text()
         shape = warm.Shape(image=image, image_key=built.key, driver=self.driver, cpus=self.cpus,
                            memory_mib=self.memory_mib, template=template)
         machine = VagrantMachine(name=name, folder=folder, image=built, ssh_port=free_port(),
