@@ -158,3 +158,24 @@ def spawn_attached(args: Sequence[str], *, stdout: IO[bytes]) -> subprocess.Pope
                                 stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     except FileNotFoundError as exc:
         raise CommandError(stage="spawn", detail="executable not found", command=argv) from exc
+
+
+def process_stamp(pid: int | None = None) -> str:
+    """``"PID START"`` of a process (this one by default), START its start time in clock ticks
+    since boot: a pid reused later by another process does not match (OSError: no such pid)."""
+    pid = os.getpid() if pid is None else pid
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return f"{pid} {stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def stamp_alive(stamp: str) -> bool:
+    """Whether the process a :func:`process_stamp` names still runs (a bare pid: that pid);
+    a damaged stamp names none."""
+    pid, _, started = stamp.strip().partition(" ")
+    if not pid.isdigit() or len(pid) > 9:
+        return False
+    try:
+        now = process_stamp(int(pid))
+    except (OSError, ValueError, IndexError):
+        return False
+    return not started or now == f"{pid} {started}"

@@ -5,7 +5,9 @@ in the image, publish, boot, steps, collect or destroy stage), sends SIGINT, SIG
 half of the rounds on a warm machine (the default) and half with `--fresh-vm` (a booted VM).
 The random times are drawn up to how long one undisturbed run of each kind takes, measured
 first (a stop after the run ended tests nothing),
-and after a SIGKILL runs `vmapp gc` (what an operator does after a killed job).  Then it counts
+and after a SIGKILL runs `vmapp gc` (what an operator does after a killed job); in half of the
+SIGKILL rounds the run's state folder is deleted first (a state folder on tmpfs, or wiped by
+hand), so gc must find the run's domains by what their descriptions record.  Then it counts
 the run's leftovers: libvirt domains and volumes, processes (QEMU, Azurite, the agent's local
 machines) naming the run, and its state folder.  The figure that matters is 0.
 
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,7 +80,8 @@ def undisturbed_seconds(reports: Path, fresh: bool) -> float:
     return time.monotonic() - began
 
 
-def one_round(sig: str, wait: float, fresh: bool, reports: Path) -> dict[str, object]:
+def one_round(sig: str, wait: float, fresh: bool, lose_folder: bool,
+              reports: Path) -> dict[str, object]:
     before = {p.name for p in reports.glob("2*")} | {p.name for p in
                                                       (state_dir() / "runs").glob("2*")}
     env = {**os.environ, "VMAPP_REPORTS_DIR": str(reports)}
@@ -91,11 +95,14 @@ def one_round(sig: str, wait: float, fresh: bool, reports: Path) -> dict[str, ob
         code = child.wait()
     run_id = run_id_of(reports, before)
     if sig == "SIGKILL":
+        if lose_folder and run_id:
+            shutil.rmtree(state_dir() / "runs" / run_id, ignore_errors=True)
         subprocess.run([str(VMAPP), "gc"], env=env, capture_output=True, timeout=600,
                        check=False)
     left = leftovers(run_id)
     return {"signal": sig, "machine": "fresh" if fresh else "warm",
             "after_seconds": round(wait, 1), "exit": code, "run": run_id,
+            "folder_deleted_before_gc": lose_folder,
             "left": {k: v for k, v in left.items() if v}}
 
 
@@ -114,11 +121,12 @@ def main() -> int:
         longest = {fresh: undisturbed_seconds(Path(tmp), fresh) for fresh in (False, True)}
         print(f"soak: an undisturbed run takes {longest[False]:.0f} s on a warm machine, "
               f"{longest[True]:.0f} s with a fresh VM", flush=True)
-        rounds = [(sig, fresh, rng.uniform(1, longest[fresh])) for sig in SIGNALS
-                  for n in range(args.rounds_per_signal) for fresh in [n % 2 == 1]]
+        rounds = [(sig, fresh, rng.uniform(1, longest[fresh]), sig == "SIGKILL" and n % 4 > 1)
+                  for sig in SIGNALS for n in range(args.rounds_per_signal)
+                  for fresh in [n % 2 == 1]]
         rng.shuffle(rounds)
-        for sig, fresh, wait in rounds:
-            result = one_round(sig, wait, fresh, Path(tmp))
+        for sig, fresh, wait, lose_folder in rounds:
+            result = one_round(sig, wait, fresh, lose_folder, Path(tmp))
             left = result["left"]
             assert isinstance(left, dict)
             count = sum(len(found) for found in left.values())

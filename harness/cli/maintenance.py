@@ -78,8 +78,9 @@ def handle_ssh(args: argparse.Namespace) -> int:
 
 
 def handle_gc(args: argparse.Namespace) -> int:
-    dead, live = dead_runs(state_dir() / "runs", older_than_hours=args.older_than)
+    runs = state_dir() / "runs"
+    dead, live = dead_runs(runs, older_than_hours=args.older_than)
     for folder in live:
         print(f"keeping run {folder.name}: its process is still running")
-    reap(dead, dry_run=args.dry_run)
+    reap(dead, runs, dry_run=args.dry_run)
     return 0

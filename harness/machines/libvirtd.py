@@ -1,8 +1,9 @@
 """libvirt on this host: daemons started when missing, and the domains the harness owns.
 
 Every domain the harness creates is named ``vmapp-<run>-...``; that prefix is what the janitor
-(`vmapp gc`) and the leftover checks go by.  Code here takes an injected connection so unit tests
-run against libvirt's built-in ``test:///default`` driver.
+(`vmapp gc`) and the leftover checks go by, and its description says which run, process and
+folder it belongs to (found again when the run's folder is gone).  Code here takes an injected
+connection so unit tests run against libvirt's built-in ``test:///default`` driver.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import grp
 import os
+import re
 import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import libvirt
@@ -76,6 +79,36 @@ def open_connection(uri: str = SYSTEM_URI) -> libvirt.virConnect:
 
 def harness_domains(conn: libvirt.virConnect, prefix: str = PREFIX) -> list[str]:
     return sorted(d.name() for d in conn.listAllDomains() if d.name().startswith(prefix))
+
+
+MARK = re.compile(r"vmapp-harness run=(?P<run>\S+) owner=(?P<owner>\d+ \d+) folder=(?P<folder>.+)")
+
+
+@dataclass(frozen=True)
+class DomainOwner:
+    """Whose a domain is, as its description records it: found again even when the run's
+    folder (where the run recorded it) is gone."""
+
+    run_id: str
+    owner: str  # proc.process_stamp() of the process that made it
+    folder: Path  # the machine's folder
+
+
+def owner_description(run_id: str, folder: Path) -> str:
+    """The description every domain the harness defines carries (this process makes it)."""
+    return f"vmapp-harness run={run_id} owner={proc.process_stamp()} folder={folder.absolute()}"
+
+
+def domain_owners(conn: libvirt.virConnect, prefix: str = PREFIX) -> dict[str, DomainOwner | None]:
+    """The harness's domains and whose they are (None: no such record, e.g. made elsewhere)."""
+    found: dict[str, DomainOwner | None] = {}
+    for domain in conn.listAllDomains():
+        if domain.name().startswith(prefix):
+            text = ET.fromstring(domain.XMLDesc()).findtext("description") or ""
+            mark = MARK.fullmatch(text.strip())
+            found[domain.name()] = None if mark is None else DomainOwner(
+                mark["run"], mark["owner"], Path(mark["folder"]))
+    return found
 
 
 def disk_paths(domain: libvirt.virDomain) -> list[str]:

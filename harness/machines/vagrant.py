@@ -96,7 +96,7 @@ class VagrantMachine:
             self._libvirt(lambda conn: uuid.append(warm.restore(
                 conn, folder, name=self.name, ssh_port=self.ssh_port,
                 console_log=self.console_log,
-                description=f"vmapp-harness run={self.run_id} (warm)")))
+                description=libvirtd.owner_description(self.run_id, self.folder))))
         except InfrastructureError:  # an unusable copy goes; this machine boots instead
             warm.discard(folder)
             self._libvirt(lambda conn: libvirtd.remove_domain(conn, self.name))
@@ -212,19 +212,22 @@ class VagrantProvider:
                                  boot_seconds=recipe.boot_seconds, ready_seconds=ready,
                                  shape=shape, run_id=self.run_id, guest=_guest(recipe),
                                  login=recipe.login if isinstance(recipe, BoxRecipe) else None)
+        description = libvirtd.owner_description(self.run_id, folder)
         if isinstance(recipe, BoxRecipe):
             text = windowsbox.render_vagrantfile(
                 recipe, template, box_name=built.box_name, domain=name, run_id=self.run_id,
-                vagrant_home=vagrant_home(), port=machine.ssh_port, driver=self.driver,
-                cpus=self.cpus, memory_mib=self.memory_mib, console_log=machine.console_log)
+                description=description, vagrant_home=vagrant_home(), port=machine.ssh_port,
+                driver=self.driver, cpus=self.cpus, memory_mib=self.memory_mib,
+                console_log=machine.console_log)
         else:
-            text = jinja2.Environment(
-                trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-            ).from_string(template).render(
-                domain=name, run_id=self.run_id, image=built.name, vagrant_home=vagrant_home(),
-                ssh_port=machine.ssh_port, ssh_timeout=ready, box_name=built.box_name,
-                ssh_key=built.ssh_key, driver=self.driver, cpus=self.cpus,
-                memory_mib=self.memory_mib, console_log=machine.console_log,
+            env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
+                                     undefined=jinja2.StrictUndefined)
+            env.filters["ruby"] = windowsbox.ruby_string
+            text = env.from_string(template).render(
+                domain=name, run_id=self.run_id, description=description, image=built.name,
+                vagrant_home=vagrant_home(), ssh_port=machine.ssh_port, ssh_timeout=ready,
+                box_name=built.box_name, ssh_key=built.ssh_key, driver=self.driver,
+                cpus=self.cpus, memory_mib=self.memory_mib, console_log=machine.console_log,
                 kernel_cmdline=KERNEL_CMDLINE)
         (folder / "Vagrantfile").write_text(text)
         write_record(folder, self.kind, {"run_id": self.run_id, "driver": self.driver,

@@ -31,15 +31,16 @@ def ruby_string(value: object) -> str:
 
 
 def render_vagrantfile(recipe: BoxRecipe, template: str, *, box_name: str, domain: str,
-                       run_id: str, vagrant_home: Path, port: int, driver: str, cpus: int,
-                       memory_mib: int, console_log: Path) -> str:
+                       run_id: str, description: str, vagrant_home: Path, port: int,
+                       driver: str, cpus: int, memory_mib: int, console_log: Path) -> str:
     """The Vagrantfile of one VM of the box; the password stays in its environment variable."""
     env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["ruby"] = ruby_string
     login = recipe.login
     return env.from_string(template).render(
-        domain=domain, run_id=run_id, image=recipe.name, vagrant_home=vagrant_home,
+        domain=domain, run_id=run_id, description=description, image=recipe.name,
+        vagrant_home=vagrant_home,
         port=port, ready_seconds=recipe.ssh_seconds, box_name=box_name,
         box_version=recipe.box_version, communicator=login.communicator, user=login.user,
         password_env=login.password_env, guest_port=login.guest_port, driver=driver,
@@ -54,8 +55,9 @@ def check_vagrant(recipe: BoxRecipe, box_name: str) -> None:
         folder = Path(tmp)
         (folder / "Vagrantfile").write_text(render_vagrantfile(
             recipe, TEMPLATE.read_text(), box_name=box_name, domain="vmapp-validate",
-            run_id="validate", vagrant_home=vagrant_home(), port=1, driver="kvm", cpus=1,
-            memory_mib=recipe.memory_mib, console_log=folder / "console.log"))
+            run_id="validate", description="vmapp-harness validate", vagrant_home=vagrant_home(),
+            port=1, driver="kvm", cpus=1, memory_mib=recipe.memory_mib,
+            console_log=folder / "console.log"))
         try:
             run_vagrant(["validate"], stage="vagrant validate", cwd=folder, timeout=120)
         except CommandError as exc:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import proc
 from harness.ports import Provider
 from harness.scenario.model import Scenario
 from harness.storage.azurite import Azurite
@@ -62,18 +63,11 @@ def new_run_id() -> str:
 OWNER_FILE = "owner.pid"
 
 
-def _process_start(pid: int) -> str:
-    """When process ``pid`` started (clock ticks since boot): a pid reused later differs."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
 def claim_run_folder(folder: Path) -> Path:
     """Create a run's folder with the owner's pid and start time in it, so `vmapp gc` spares
     it while that very process lives."""
     folder.mkdir(parents=True, exist_ok=True)
-    pid = os.getpid()
-    (folder / OWNER_FILE).write_text(f"{pid} {_process_start(pid)}\n")
+    (folder / OWNER_FILE).write_text(f"{proc.process_stamp()}\n")
     return folder
 
 
@@ -92,12 +86,8 @@ def run_is_active(folder: Path) -> bool:
 def _owner_alive(folder: Path) -> bool:
     """Whether ``folder``'s owner process lives; a damaged owner file means not."""
     try:
-        pid_text, _, started = (folder / OWNER_FILE).read_text().strip().partition(" ")
-        if not pid_text.isdigit() or len(pid_text) > 9:
-            return False
-        now = _process_start(int(pid_text))  # OSError: no such process
-        return not started or now == started
-    except (OSError, ValueError, IndexError):
+        return proc.stamp_alive((folder / OWNER_FILE).read_text())
+    except (OSError, ValueError):
         return False
 
 

@@ -106,9 +106,10 @@ def _provider(run: RunResult, options: RunOptions, first_image: str | None, vm_r
 def _reap_killed_runs(progress: Progress) -> None:
     """What runs killed before they could clean up left goes before this one starts (kept
     VMs of runs that ended stay: `vmapp gc` is for those)."""
-    dead, _live = dead_runs(state_dir() / "runs", killed_only=True)
+    runs = state_dir() / "runs"
+    dead, _live = dead_runs(runs, killed_only=True)
     try:
-        reap(dead, say=lambda message: progress(f"a killed run's leftovers: {message}", None))
+        reap(dead, runs, say=lambda message: progress(f"a killed run's leftovers: {message}", None))
     except CleanupErrors as exc:
         progress(f"cleanup of killed runs: {exc}", None)
 

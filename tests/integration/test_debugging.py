@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from harness import proc
+from harness.machines import libvirtd
 from harness.settings import state_dir
 from tests.integration.conftest import leftovers, record_booted, vmapp
 
@@ -63,6 +65,19 @@ def test_vagrant_ssh_works_in_the_kept_vms_folder(kept: Any) -> None:
                           env={**os.environ, "VAGRANT_HOME": home})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "vagrant"
+
+
+def test_the_kept_vms_domain_records_its_run_maker_and_folder(kept: Any) -> None:
+    """What `vmapp gc` finds it by when the run's folder is gone (vagrant-libvirt keeps it)."""
+    _, run = kept
+    conn = libvirtd.open_connection()
+    try:
+        owner = libvirtd.domain_owners(conn)[run["cells"][0]["vm"]]
+    finally:
+        conn.close()
+    assert owner is not None and owner.run_id == run["run_id"]
+    assert owner.folder.parent == state_dir() / "runs" / run["run_id"]
+    assert not proc.stamp_alive(owner.owner)  # the run's process has ended
 
 
 def test_vmapp_gc_removes_the_kept_vm_its_disks_and_its_run_folder(kept: Any) -> None:

@@ -1,36 +1,16 @@
-"""libvirt's built-in test driver (no daemon, no VM): a connection fixture and helpers."""
+"""libvirt's built-in test driver (no daemon, no VM): helpers beside the ``conn`` fixture
+(tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import libvirt
-import pytest
 
-from harness.machines import libvirtd
-
-POOL = "default-pool"  # the test driver's pool, with target path /default-pool
-
-
-@pytest.fixture
-def conn() -> Iterator[libvirt.virConnect]:
-    connection = libvirtd.open_connection("test:///default")
-    created = {d.name() for d in connection.listAllDomains()}
-    volumes = set(connection.storagePoolLookupByName(POOL).listVolumes())
-    yield connection
-    for domain in connection.listAllDomains():
-        if domain.name() not in created:
-            if domain.isActive():
-                domain.destroy()
-            domain.undefine()
-    pool = connection.storagePoolLookupByName(POOL)
-    for name in set(pool.listVolumes()) - volumes:
-        pool.storageVolLookupByName(name).delete(0)
-    connection.close()
+from tests.unit.conftest import POOL
 
 
 def add_volume(conn: libvirt.virConnect, name: str) -> str:

@@ -17,6 +17,7 @@ from harness.images.userbox import BoxRecipe
 from harness.machines import windowsbox
 
 EXAMPLE = RECIPES_DIR / "examples" / "windows-box.yaml.example"
+DESCRIPTION = "vmapp-harness run=run-1 owner=1 2 folder=/state/o'brien #{x}"  # a path's quote
 
 
 def recipe(tmp_path: Path, *edits: tuple[str, str]) -> BoxRecipe:
@@ -33,8 +34,8 @@ def recipe(tmp_path: Path, *edits: tuple[str, str]) -> BoxRecipe:
 def render(box: BoxRecipe, tmp_path: Path, driver: str = "kvm") -> str:
     return windowsbox.render_vagrantfile(
         box, windowsbox.TEMPLATE.read_text(), box_name="vmapp/windows-box-abc", domain="vm-1",
-        run_id="run-1", vagrant_home=tmp_path / "vagrant.d", port=41234, driver=driver, cpus=2,
-        memory_mib=1024, console_log=tmp_path / "console.log")
+        run_id="run-1", description=DESCRIPTION, vagrant_home=tmp_path / "vagrant.d", port=41234,
+        driver=driver, cpus=2, memory_mib=1024, console_log=tmp_path / "console.log")
 
 
 def ruby_ok(text: str, tmp_path: Path) -> None:
@@ -57,7 +58,9 @@ def test_winrm_box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                  "config.winrm.password = ENV.fetch('VMAPP_WINDOWS_PASSWORD', \"\")",
                  "config.winrm.transport = :plaintext", "config.winrm.basic_auth_only = true",
                  'lv.cpu_mode = "host-passthrough"', "lv.memory = 4096",  # the box's minimum
-                 'lv.description = "vmapp-harness run=run-1"', "lv.mgmt_attach = false",
+                 "lv.description = "
+                 "'vmapp-harness run=run-1 owner=1 2 folder=/state/o\\'brien #{x}'",
+                 "lv.mgmt_attach = false",
                  'lv.qemuargs :value => "user,id=vmappnet,'
                  'hostfwd=tcp:127.0.0.1:41234-:5985"',
                  'lv.qemuargs :value => "e1000e,netdev=vmappnet,bus=pci.0,addr=0x1e"',

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import libvirt
 import pytest
 
 from harness.runner.context import OWNER_FILE, RunOptions, claim_run_folder, run_is_active
@@ -49,7 +50,8 @@ def _dead_run(folder: Path) -> Path:
     return folder
 
 
-def test_a_new_run_reaps_only_runs_killed_before_they_ended(tmp_path: Path) -> None:
+def test_a_new_run_reaps_only_runs_killed_before_they_ended(tmp_path: Path,
+                                                            conn: libvirt.virConnect) -> None:
     from harness.runner.reap import dead_runs, mark_ended, reap
     runs = tmp_path / "runs"
     live = claim_run_folder(runs / "20261203-000001-live")
@@ -63,7 +65,7 @@ def test_a_new_run_reaps_only_runs_killed_before_they_ended(tmp_path: Path) -> N
     assert dead_runs(runs)[0] == [killed, kept, xdist_kept.parent]  # `vmapp gc`: kept ones too
     assert dead_runs(runs, older_than_hours=1)[0] == []  # both are younger than an hour
     said: list[str] = []
-    reap(dead, say=said.append)  # real libvirt: no domain or volume of these runs exists
+    reap(dead, runs, say=said.append, conn=conn)  # no domain or volume of these runs exists
     assert not killed.exists() and kept.exists() and live.exists()
     assert said == [f"removing {killed}"]
 
