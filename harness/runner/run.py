@@ -27,7 +27,7 @@ from harness.report.results import CellResult, RunResult, write_results
 from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions, claim_run_folder, new_run_id
 from harness.runner.dispatch import Dispatcher
-from harness.runner.pool import MachinePool
+from harness.runner.pool import MachinePool, interrupts_deferred
 from harness.runner.reap import dead_runs, mark_ended, reap
 from harness.runner.selection import Cell, Key, matrix
 from harness.scenario.model import Scenario
@@ -74,18 +74,21 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
     """The machines' provider (libvirt and the acceleration choice for VMs) and the run's
     package storage; on the way out the run's state folder (``vm_root``: by default the run's
     own, claimed here) goes, unless a VM was kept (its folder is where `vagrant ssh` works)."""
-    vm_root = vm_root or claim_run_folder(state_dir() / "runs" / run.run_id)
+    folder = vm_root or state_dir() / "runs" / run.run_id
     try:  # from here on: an interrupt while libvirt starts or KVM is probed leaves nothing
-        vm_root.mkdir(parents=True, exist_ok=True)
-        provider = _provider(run, options, first_image, vm_root, progress)
+        if vm_root is None:
+            claim_run_folder(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        provider = _provider(run, options, first_image, folder, progress)
         progress(f"acceleration: {run.accel} ({run.accel_reason})", None)
-        with run_context(run, report_dir, options, provider, vm_root, progress) as ctx:
+        with run_context(run, report_dir, options, provider, folder, progress) as ctx:
             yield ctx
     finally:
-        if options.keep != "always" and not any(c.kept for c in run.cells):
-            shutil.rmtree(vm_root, ignore_errors=True)
-        else:
-            mark_ended(vm_root)
+        with interrupts_deferred():  # a folder half removed is one left
+            if options.keep != "always" and not any(c.kept for c in run.cells):
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                mark_ended(folder)
 
 
 def _provider(run: RunResult, options: RunOptions, first_image: str | None, vm_root: Path,

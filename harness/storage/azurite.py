@@ -78,7 +78,12 @@ class Azurite:
                 raise InfrastructureError(stage="start azurite", detail=f"exited early:\n{log}")
             return is_listening(self.port)
 
-        wait_until(up, stage="start azurite", what=f"azurite on port {self.port}", timeout=timeout)
+        try:
+            wait_until(up, stage="start azurite", what=f"azurite on port {self.port}",
+                       timeout=timeout)
+        except BaseException:  # Ctrl-C/SIGTERM or a timeout while it starts: it goes too
+            self.stop()  # (left running, it wrote into the run's folder as that was removed)
+            raise
         return self
 
     def stop(self) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError
+from harness import proc
+from harness.errors import ConfigError, InfrastructureError
+from harness.storage import azurite
 from harness.storage.azurite import Azurite
 from harness.storage.blobs import BlobStore, pad_to_page, probe
 
@@ -60,3 +63,20 @@ def test_pad_to_page() -> None:
     assert len(pad_to_page(b"")) == 0
     assert len(pad_to_page(b"a" * 513)) == 1024
     assert pad_to_page(b"a" * 512) == b"a" * 512
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, None])
+def test_an_azurite_interrupted_or_timed_out_while_starting_is_stopped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        stop: type[BaseException] | None) -> None:
+    """`make soak`: a SIGINT while a run's Azurite started left it running, writing into the
+    run's folder as the run removed it (the folder stayed, holding ``azurite/``)."""
+    started: list[subprocess.Popen[bytes]] = []
+    spawn = proc.spawn
+    monkeypatch.setattr(proc, "spawn", lambda *a, **k: started.append(spawn(*a, **k))
+                        or started[-1])
+    if stop is not None:
+        monkeypatch.setattr(azurite, "is_listening", lambda _port: (_ for _ in ()).throw(stop()))
+    with pytest.raises(KeyboardInterrupt if stop else InfrastructureError):
+        Azurite(tmp_path).start(timeout=0)
+    assert started and started[0].poll() is not None  # not left running
