@@ -164,19 +164,32 @@ def _remove_disks(conn: libvirt.virConnect, paths: list[str]) -> list[BaseExcept
     failures: list[BaseException] = []
     for path in paths:
         try:
-            conn.storageVolLookupByPath(path).delete(0)
+            _volume_at(conn, path).delete(0)
         except libvirt.libvirtError as exc:
             if Path(path).exists():  # not a volume of any pool: not ours to delete
                 failures.append(exc)
     return failures
 
 
-def is_defined(conn: libvirt.virConnect, name: str) -> bool:
+def _volume_at(conn: libvirt.virConnect, path: str) -> libvirt.virStorageVol:
+    """The volume at ``path``; a file written into a pool's folder since the pool was last
+    read (a warm copy cut short) is found after the pools are read again."""
     try:
-        conn.lookupByName(name)
+        return conn.storageVolLookupByPath(path)
     except libvirt.libvirtError:
-        return False
-    return True
+        if not Path(path).exists():
+            raise
+        refresh_pools(conn)
+        return conn.storageVolLookupByPath(path)
+
+
+def refresh_pools(conn: libvirt.virConnect) -> None:
+    """Let every active pool read its folder again (files made there become volumes)."""
+    for pool in conn.listAllStoragePools():
+        if pool.isActive():
+            pool.refresh(0)
+
+
 
 
 def leftover_volumes(conn: libvirt.virConnect, prefix: str = PREFIX) -> list[str]:

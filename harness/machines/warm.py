@@ -127,19 +127,17 @@ def restore(conn: libvirt.virConnect, folder: Path, *, name: str, ssh_port: int,
             console_log: Path, description: str) -> str:
     """Define ``name`` from the saved machine with its own disk (beside the saved one's, named
     after it), port and console, and revert it to the saved snapshot, running; returns its
-    UUID."""
-    disk = Path("/nonexistent")
+    UUID.  The domain, whose description records its owner, is defined before its disk is
+    copied: a run killed during the copy leaves a domain gc finds, not a disk nobody owns."""
     try:
         meta = json.loads((folder / META).read_text())
         disk = Path(meta["disk"]).with_name(f"{name}.img")
-        shutil.copyfile(folder / DISK, disk)
         xml = _renamed(ET.fromstring((folder / DOMAIN).read_text()), name=name, disk=disk,
                        old_disk=meta["disk"], ssh_port=ssh_port, console_log=console_log,
                        description=description)
-        for pool in conn.listAllStoragePools():
-            if pool.isActive():
-                pool.refresh(0)  # the copy becomes a volume libvirt can delete with the domain
         domain = conn.defineXML(xml)
+        shutil.copyfile(folder / DISK, disk)
+        libvirtd.refresh_pools(conn)  # the copy becomes a volume libvirt deletes with the domain
         inner = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
         domain.snapshotCreateXML(_snapshot_of(folder, inner),
                                  libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE
@@ -148,8 +146,6 @@ def restore(conn: libvirt.virConnect, folder: Path, *, name: str, ssh_port: int,
                                 libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)
         return str(domain.UUIDString())
     except (libvirt.libvirtError, OSError, ValueError, KeyError, ET.ParseError) as exc:
-        if not libvirtd.is_defined(conn, name):  # else its disk goes with it (the caller's)
-            disk.unlink(missing_ok=True)
         raise InfrastructureError(stage="restore warm machine", vm=name, detail=str(exc)) from exc
 
 

@@ -4,10 +4,15 @@ only ever used by a machine of the same image build, agent and shape."""
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from harness.agent.client import AGENT_SOURCE, AgentClient
+from harness.machines import libvirtd, warm
 from harness.machines.linux import LinuxSystemd
 from harness.machines.warm import Shape, _renamed
 from harness.machines.winestandin import WineStandin
@@ -103,3 +108,48 @@ def test_what_the_guest_installs_beside_the_agent_is_part_of_the_agent_key(
     assert standin != linux
     assert standin == AgentClient.source_digest(WineStandin(programs["launch"], programs["tar"]))
     assert standin != AgentClient.source_digest(WineStandin(programs["launch"], programs["tar2"]))
+
+
+def test_a_run_stopped_while_its_warm_copy_is_copied_leaves_a_domain_that_goes_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make soak`: a SIGKILL 3 s into a warm run left the copied disk and no domain (the copy
+    came first), which nothing records once the run's folder is gone.  Now the domain, with its
+    owner in its description, comes first, and removing it deletes a disk copied halfway
+    (a file the pool has not read yet).  Against the host's libvirtd, in a pool of its own."""
+    libvirtd.ensure_daemons()
+    conn = libvirtd.open_connection()
+    disks = tmp_path / "pool"
+    disks.mkdir()
+    pool = conn.storagePoolCreateXML(f"<pool type='dir'><name>vmapp-test-{uuid.uuid4().hex}"
+                                     f"</name><target><path>{disks}</path></target></pool>", 0)
+    saved = tmp_path / "warm"
+    saved.mkdir()
+    (saved / warm.DISK).write_bytes(b"saved disk")
+    (saved / warm.META).write_text(json.dumps({"disk": str(disks / "saved.img"),
+                                               "snapshot": "ready"}))
+    (saved / warm.DOMAIN).write_text(SAVED.replace(
+        "/var/lib/libvirt/images/vmapp-r1-w1-1-debian-12.img", str(disks / "saved.img")).replace(
+        "<devices>", "<memory>65536</memory><os><type>hvm</type></os><devices>").replace(
+        "<backingStore type='file'><source file='/var/lib/libvirt/images/box.img'/>"
+        "</backingStore>", "<target dev='vda'/>"))
+
+    def cut_short(_source: Path, target: Path) -> None:
+        Path(target).write_bytes(b"half a di")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(warm.shutil, "copyfile", cut_short)
+    name = f"vmapp-test-{uuid.uuid4().hex[:8]}"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            warm.restore(conn, saved, name=name, ssh_port=40001,
+                         console_log=tmp_path / "console.log",
+                         description=libvirtd.owner_description("r9", tmp_path / "m"))
+        owner = libvirtd.domain_owners(conn)[name]
+        assert owner is not None and owner.run_id == "r9"
+        libvirtd.remove_domain(conn, name)
+        assert name not in libvirtd.harness_domains(conn)
+        assert not (disks / f"{name}.img").exists()
+    finally:
+        libvirtd.remove_domain(conn, name)
+        pool.destroy()
+        conn.close()
