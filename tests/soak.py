@@ -64,10 +64,12 @@ def leftovers(run_id: str) -> dict[str, list[str]]:
 
 
 def start(reports: Path, fresh: bool) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "VMAPP_REPORTS_DIR": str(reports)}
+    """`vmapp run`, its output in ``reports``/run.log (a stop it ignores dumps its stacks)."""
+    env = {**os.environ, "VMAPP_REPORTS_DIR": str(reports), "PYTHONFAULTHANDLER": "1"}
     argv = [str(VMAPP), "run", "-j", "1", "--image", "debian-12", SCENARIO]
-    return subprocess.Popen(argv + (["--fresh-vm"] if fresh else []), cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with (reports / "run.log").open("wb") as log:
+        return subprocess.Popen(argv + (["--fresh-vm"] if fresh else []), cwd=REPO_ROOT,
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def undisturbed_seconds(reports: Path, fresh: bool) -> float:
@@ -90,10 +92,14 @@ def one_round(sig: str, wait: float, fresh: bool, lose_folder: bool,
     child.send_signal(SIGNALS[sig])
     try:
         code = child.wait(timeout=300)
-    except subprocess.TimeoutExpired:
-        child.kill()
+    except subprocess.TimeoutExpired:  # the stop was not obeyed: keep where it was stuck
+        child.send_signal(signal.SIGABRT)
         code = child.wait()
     run_id = run_id_of(reports, before)
+    if code not in (130, -SIGNALS[sig]):
+        kept = Path(tempfile.gettempdir()) / f"soak-{run_id or 'run'}.log"
+        shutil.copyfile(reports / "run.log", kept)
+        print(f"soak: the run exited {code} after {sig}: its output in {kept}", flush=True)
     if sig == "SIGKILL":
         if lose_folder and run_id:
             shutil.rmtree(state_dir() / "runs" / run_id, ignore_errors=True)
