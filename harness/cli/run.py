@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import sys
 from pathlib import Path
 
+from harness import stopping
 from harness.cli.select import add_selection, history, selected_cells
 from harness.errors import ConfigError
 from harness.report.results import CellResult
@@ -76,10 +76,6 @@ def _workers(text: str) -> int:
     return value
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
-
-
 def _writable_folder(folder: Path, option: str) -> None:
     """Make ``folder`` (an output's place) now, so a bad path fails before any VM starts."""
     try:
@@ -128,8 +124,7 @@ def handle(args: argparse.Namespace) -> int:
     options = RunOptions(keep=args.keep, accel=args.accel, retries=args.retries,
                          fresh_vm=args.fresh_vm, workers=workers, cpus=vcpus_per_vm(workers),
                          idempotence=args.idempotence, machines=args.machines)
-    for signum in (signal.SIGTERM, signal.SIGHUP):  # what CI sends on cancel: like Ctrl-C
-        signal.signal(signum, _interrupt)
+    stopping.install()  # SIGTERM and SIGHUP (what CI sends on cancel) like Ctrl-C
     print(f"vmapp: {len(cells)} cell(s) of {len(scenarios)} scenario(s), {workers} worker(s)",
           flush=True)
     run_id = new_run_id()

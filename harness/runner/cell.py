@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from harness import stopping
 from harness.errors import CleanupErrors, HarnessError, InfrastructureError
 from harness.images.build import version_of
 from harness.ports import Machine
@@ -172,6 +173,7 @@ def _steps(scenario: Scenario, steps: Sequence[tuple[int, Step]],
     skipped)."""
     result.outcome, result.message = "passed", ""
     for position, (index, step) in enumerate(steps):
+        stopping.check()
         record = StepRecord(index=index, kind=step.kind, title=step.title, line=step.line)
         result.steps.append(record)
         started = time.monotonic()

@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import stopping
 from harness.agent.client import AgentClient
 from harness.errors import CleanupErrors, GuestUnreachable, HarnessError, InfrastructureError
 from harness.ports import Channel, Machine, Provider
@@ -111,6 +112,7 @@ class MachinePool:
             machine = self.provider.create(image, name=name, folder=self.folder / name,
                                            ready_seconds=ready_seconds, build=build)
         try:
+            stopping.check()
             agent_digest = AgentClient.source_digest(machine.guest)
             with timer("boot"):
                 warm = pooled and machine.resume_warm(SNAPSHOT, agent_digest)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from harness import stopping
 from harness.errors import CleanupErrors, HarnessError
 from harness.images.build import ensure_image
 from harness.images.recipe import find_recipe, split_image
@@ -197,6 +198,7 @@ def _work(ctx: RunContext, worker: int, cells: Iterator[Cell],
         for scenario, image in cells:
             if stop.is_set():
                 return
+            stopping.check()
             cell_id = f"{scenario.name}[{image}]"
             progress(f"running {cell_id}", None)
             own = dataclasses.replace(ctx, say=_prefixed(progress, cell_id))

@@ -5,14 +5,27 @@ defined in it removed afterwards (helpers: tests/unit/machines/conftest.py)."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import libvirt
 import pytest
 
+from harness import stopping
 from harness.machines import libvirtd
 
 POOL = "default-pool"  # the test driver's pool, with target path /default-pool
+
+
+@pytest.fixture(autouse=True)
+def _stop_signals_restored() -> Iterator[None]:
+    """What a test installs for Ctrl-C/SIGTERM/SIGHUP (`vmapp run` does), and a stop it asked
+    for, end with it."""
+    saved = {signum: signal.getsignal(signum) for signum in stopping.SIGNALS}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+    stopping.forget()
 
 
 @pytest.fixture
