@@ -44,7 +44,10 @@ def _zip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED,
 
 
 def _tar(wine: WineChannel, args: str) -> tuple[int, str]:
-    """``tar ARGS`` in HERE, as a package's command runs it: its exit code and stderr."""
+    """``tar ARGS`` in HERE, as a package's command runs it: its exit code and stderr.  HERE is
+    made first: under pytest-xdist a worker may run a test here before any that puts a file
+    there (seen: cmd's "File not found." from `cd /d` in place of tar's message)."""
+    wine.host_path(HERE).mkdir(parents=True, exist_ok=True)
     done = wine.run(f"cd /d {HERE} & tar {args}")
     return done.exit_code, done.error_text
 
