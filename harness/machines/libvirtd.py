@@ -190,17 +190,12 @@ def refresh_pools(conn: libvirt.virConnect) -> None:
             pool.refresh(0)
 
 
-
-
 def leftover_volumes(conn: libvirt.virConnect, prefix: str = PREFIX) -> list[str]:
     """Per-VM volumes still in any pool (box images, named after the box, are a cache)."""
-    found = []
-    for pool in conn.listAllStoragePools():
-        if pool.isActive():
-            pool.refresh(0)
-            found += [v for v in pool.listVolumes()
-                      if v.startswith(prefix) and "_vagrant_box_image_" not in v]
-    return sorted(found)
+    refresh_pools(conn)
+    return sorted(v for pool in conn.listAllStoragePools() if pool.isActive()
+                  for v in pool.listVolumes()
+                  if v.startswith(prefix) and "_vagrant_box_image_" not in v)
 
 
 def remove_volume(conn: libvirt.virConnect, name: str) -> None:

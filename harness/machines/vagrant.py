@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 import libvirt
 
 from harness.errors import CleanupErrors, GuestUnreachable, InfrastructureError
@@ -30,7 +29,12 @@ from harness.machines import libvirtd, warm, windowsbox
 from harness.machines.linux import LinuxSystemd
 from harness.machines.record import MachineGone, read_record, write_record
 from harness.machines.ssh import SshChannel
-from harness.machines.vagrantcli import ensure_box, run_vagrant, vagrant_home
+from harness.machines.vagrantcli import (
+    ensure_box,
+    run_vagrant,
+    vagrant_home,
+    vagrantfile_environment,
+)
 from harness.machines.winestandin import WineStandin
 from harness.netutil import free_port
 from harness.ports import Channel, GuestOS
@@ -220,10 +224,7 @@ class VagrantProvider:
                 driver=self.driver, cpus=self.cpus, memory_mib=self.memory_mib,
                 console_log=machine.console_log)
         else:
-            env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
-                                     undefined=jinja2.StrictUndefined)
-            env.filters["ruby"] = windowsbox.ruby_string
-            text = env.from_string(template).render(
+            text = vagrantfile_environment().from_string(template).render(
                 domain=name, run_id=self.run_id, description=description, image=built.name,
                 vagrant_home=vagrant_home(), ssh_port=machine.ssh_port, ssh_timeout=ready,
                 box_name=built.box_name, ssh_key=built.ssh_key, driver=self.driver,

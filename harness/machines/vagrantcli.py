@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import jinja2
+
 from harness import proc
 from harness.errors import CommandError
 from harness.images.build import BuiltImage
@@ -39,6 +41,20 @@ def run_vagrant(args: list[str], *, stage: str, cwd: Path | None = None,
         exc.vm = vm
         raise
     return done.stdout
+
+
+def _ruby_string(value: object) -> str:
+    """A single-quoted Ruby literal: nothing in it is interpolated (recipes are untrusted)."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+def vagrantfile_environment() -> jinja2.Environment:
+    """How every Vagrantfile template renders: a missing value is an error, ``| ruby`` quotes."""
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["ruby"] = _ruby_string
+    return env
 
 
 def _readable(output: str) -> str:

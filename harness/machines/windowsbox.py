@@ -7,11 +7,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import jinja2
-
 from harness.errors import CommandError, InfrastructureError
 from harness.images.userbox import BoxRecipe, Login
-from harness.machines.vagrantcli import run_vagrant, vagrant_home
+from harness.machines.vagrantcli import run_vagrant, vagrant_home, vagrantfile_environment
 from harness.machines.windows import WindowsGuest
 from harness.machines.winrm import WinRmChannel
 from harness.machines.winssh import WindowsSshChannel
@@ -24,24 +22,14 @@ TEMPLATE = REPO_ROOT / "vagrant" / "Vagrantfile-windows.j2"
 HOST_FROM_GUEST = "10.0.2.2"
 
 
-def ruby_string(value: object) -> str:
-    """A single-quoted Ruby literal: nothing in it is interpolated (recipes are untrusted)."""
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{text}'"
-
-
 def render_vagrantfile(recipe: BoxRecipe, template: str, *, box_name: str, domain: str,
                        run_id: str, description: str, vagrant_home: Path, port: int,
                        driver: str, cpus: int, memory_mib: int, console_log: Path) -> str:
     """The Vagrantfile of one VM of the box; the password stays in its environment variable."""
-    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
-    env.filters["ruby"] = ruby_string
     login = recipe.login
-    return env.from_string(template).render(
+    return vagrantfile_environment().from_string(template).render(
         domain=domain, run_id=run_id, description=description, image=recipe.name,
-        vagrant_home=vagrant_home,
-        port=port, ready_seconds=recipe.ssh_seconds, box_name=box_name,
+        vagrant_home=vagrant_home, port=port, ready_seconds=recipe.ssh_seconds, box_name=box_name,
         box_version=recipe.box_version, communicator=login.communicator, user=login.user,
         password_env=login.password_env, guest_port=login.guest_port, driver=driver,
         cpus=cpus, memory_mib=max(memory_mib, recipe.memory_mib), console_log=console_log,

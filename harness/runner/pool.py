@@ -15,10 +15,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import shutil
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,34 +232,10 @@ class MachinePool:
             raise CleanupErrors(failures)
 
 
-@contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C, SIGTERM and SIGHUP wait until the block is done, then arrive as they would
-    have: a machine destroyed halfway is a leak (`make soak` saw a SIGINT leave a domain shut
-    off but defined, and its disk).  Only the main thread receives signals; a signal ignored
-    stays ignored."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = {signum: signal.getsignal(signum)
-            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    for signum, handler in held.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(signum, lambda number, _frame: caught.append(number))
-    try:
-        yield
-    finally:
-        for signum, handler in held.items():
-            signal.signal(signum, handler)
-        if caught:
-            signal.raise_signal(caught[0])
-
-
 def remove(machine: Machine) -> None:
     """Destroy a machine and drop its folder (the folder goes even if destroying fails), with
     interrupts held until both are done."""
-    with interrupts_deferred():
+    with stopping.deferred():
         try:
             if machine.started:
                 machine.destroy()

@@ -28,7 +28,7 @@ from harness.report.results import CellResult, RunResult, write_results
 from harness.runner.cell import run_cell
 from harness.runner.context import RunContext, RunOptions, claim_run_folder, new_run_id
 from harness.runner.dispatch import Dispatcher
-from harness.runner.pool import MachinePool, interrupts_deferred
+from harness.runner.pool import MachinePool
 from harness.runner.reap import dead_runs, mark_ended, reap
 from harness.runner.selection import Cell, Key, matrix
 from harness.scenario.model import Scenario
@@ -85,7 +85,7 @@ def open_run(run: RunResult, report_dir: Path, options: RunOptions, first_image:
         with run_context(run, report_dir, options, provider, folder, progress) as ctx:
             yield ctx
     finally:
-        with interrupts_deferred():  # a folder half removed is one left
+        with stopping.deferred():  # a folder half removed is one left
             if options.keep != "always" and not any(c.kept for c in run.cells):
                 shutil.rmtree(folder, ignore_errors=True)
             else:
